@@ -1,0 +1,255 @@
+"""The queue's domain values: frozen, slotted, storage-agnostic.
+
+Times are aware UTC datetimes on the public types; engines store them as epoch seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import NewType, TypeAlias
+
+from relayarr.jobqueue.errors import InvalidJob
+
+JobId = NewType("JobId", int)
+
+JSONValue: TypeAlias = "str | int | float | bool | None | list[JSONValue] | dict[str, JSONValue]"
+JSONObject: TypeAlias = dict[str, JSONValue]
+
+MIN_PRIORITY = 1  # most urgent
+MAX_PRIORITY = 10  # least urgent
+DEFAULT_PRIORITY = 5
+DEFAULT_MAX_ATTEMPTS = 3
+MAX_TYPE_LENGTH = 100
+MAX_UNIQUE_KEY_LENGTH = 1000
+
+
+class JobStatus(StrEnum):
+    """Where a job is in its life. The first two live in the active table, the rest in history."""
+
+    PENDING = "pending"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_active(self) -> bool:
+        return self in (JobStatus.PENDING, JobStatus.PROCESSING)
+
+    @property
+    def is_terminal(self) -> bool:
+        return not self.is_active
+
+
+ACTIVE_STATUSES = (JobStatus.PENDING, JobStatus.PROCESSING)
+TERMINAL_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+def to_datetime(epoch: float | None) -> datetime | None:
+    """Epoch seconds (as engines store them) to an aware UTC datetime."""
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
+
+
+def to_epoch(moment: datetime) -> float:
+    """An aware datetime to epoch seconds; naive datetimes are refused (they are ambiguous)."""
+    if moment.tzinfo is None:
+        raise InvalidJob("run_at must be timezone-aware (use datetime.now(UTC) or similar)")
+    return moment.timestamp()
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """The right to write to a claimed job: every write after the claim is fenced by token."""
+
+    job_id: JobId
+    token: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One unit of work, active or historical, as the storage engine last saw it."""
+
+    id: JobId
+    type: str
+    payload: JSONObject
+    priority: int
+    status: JobStatus
+    attempts: int
+    max_attempts: int
+    run_at: datetime
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    last_error: str | None = None
+    unique_key: str | None = None
+    parent_id: JobId | None = None
+    result: JSONValue = None
+    lease_owner: str | None = None
+    lease_expires_at: datetime | None = None
+    lease_token: str | None = field(default=None, repr=False)
+    rescues: int = 0
+
+    @property
+    def lease(self) -> Lease:
+        """The lease this job was claimed under; only processing jobs have one."""
+        if self.status is not JobStatus.PROCESSING or self.lease_token is None:
+            raise InvalidJob(f"job {self.id} is {self.status}, not processing: it has no lease")
+        return Lease(self.id, self.lease_token)
+
+
+def dump_json(value: object, what: str) -> str:
+    """Serialise strictly: no NaN/Infinity, no objects json cannot represent."""
+    try:
+        return json.dumps(value, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidJob(f"{what} is not JSON-serialisable: {exc}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    """A validated job description ready for storage. Build it with :meth:`create`."""
+
+    type: str
+    payload_json: str
+    priority: int
+    run_at: float
+    max_attempts: int
+    unique_key: str | None = None
+    debounce: bool = False
+    parent_id: JobId | None = None
+
+    @classmethod
+    def create(
+        cls,
+        job_type: str,
+        payload: Mapping[str, object] | None,
+        *,
+        now: float,
+        priority: int = DEFAULT_PRIORITY,
+        delay: float = 0.0,
+        run_at: datetime | None = None,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        unique_key: str | None = None,
+        debounce: bool = False,
+        parent_id: int | None = None,
+    ) -> NewJob:
+        """Validate every field and serialise the payload; raise :class:`InvalidJob` if bad."""
+        if not isinstance(job_type, str) or not job_type or len(job_type) > MAX_TYPE_LENGTH:
+            raise InvalidJob(f"job type must be a non-empty string of at most {MAX_TYPE_LENGTH}")
+        if job_type != job_type.strip() or any(ch.isspace() and ch != " " for ch in job_type):
+            raise InvalidJob(f"job type {job_type!r} has leading/trailing or control whitespace")
+        if payload is None:
+            payload = {}
+        if not isinstance(payload, Mapping):
+            raise InvalidJob(f"payload must be a JSON object (a mapping), not {type(payload)!r}")
+        if type(priority) is not int or not MIN_PRIORITY <= priority <= MAX_PRIORITY:
+            raise InvalidJob(
+                f"priority must be an integer from {MIN_PRIORITY} (most urgent) "
+                f"to {MAX_PRIORITY}, got {priority!r}"
+            )
+        if type(max_attempts) is not int or max_attempts < 1:
+            raise InvalidJob(f"max_attempts must be an integer >= 1, got {max_attempts!r}")
+        if isinstance(delay, bool) or not isinstance(delay, int | float):
+            raise InvalidJob(f"delay must be a number of seconds, got {delay!r}")
+        if not math.isfinite(delay) or delay < 0:
+            raise InvalidJob(f"delay must be a finite number of seconds >= 0, got {delay!r}")
+        if run_at is not None and delay:
+            raise InvalidJob("give either delay or run_at, not both")
+        when = to_epoch(run_at) if run_at is not None else now + delay
+        if unique_key is not None and (
+            not isinstance(unique_key, str)
+            or not unique_key
+            or len(unique_key) > MAX_UNIQUE_KEY_LENGTH
+        ):
+            raise InvalidJob(f"unique_key must be a non-empty string of <= {MAX_UNIQUE_KEY_LENGTH}")
+        if debounce and unique_key is None:
+            raise InvalidJob("debounce needs a unique_key")
+        if parent_id is not None and (type(parent_id) is not int or parent_id < 1):
+            raise InvalidJob(f"parent_id must be a positive job id, got {parent_id!r}")
+        return cls(
+            type=job_type,
+            payload_json=dump_json(dict(payload), "payload"),
+            priority=priority,
+            run_at=when,
+            max_attempts=max_attempts,
+            unique_key=unique_key,
+            debounce=debounce,
+            parent_id=JobId(parent_id) if parent_id is not None else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Added:
+    """What :meth:`Storage.add` did with one NewJob: the stored job, and whether it is new."""
+
+    job: Job
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class JobQuery:
+    """Filters and keyset paging for listing jobs (newest first, by id)."""
+
+    statuses: Sequence[JobStatus] = ()
+    types: Sequence[str] = ()
+    parent_id: JobId | None = None
+    unique_key: str | None = None
+    before_id: JobId | None = None  # cursor: only jobs with a smaller id
+    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a listing; pass ``next_cursor`` as ``before_id`` for the next."""
+
+    jobs: Sequence[Job]
+    next_cursor: JobId | None
+
+
+@dataclass(frozen=True, slots=True)
+class TypeStats:
+    """Counts for one job type (history counts are over the retained history)."""
+
+    pending: int = 0
+    processing: int = 0
+    completed: int = 0
+    failed: int = 0
+    cancelled: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStats:
+    """A snapshot of the queue: counts by status and type, age of the oldest due job,
+    and jobs finished in the last minute."""
+
+    by_type: Mapping[str, TypeStats]
+    oldest_pending_age: float | None  # seconds the oldest due pending job has waited
+    finished_last_minute: int
+
+    def count(self, status: JobStatus) -> int:
+        return sum(getattr(stats, status.value) for stats in self.by_type.values())
+
+
+class BreakerPhase(StrEnum):
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerState:
+    """Shared circuit-breaker state of one name (a job type or an external target)."""
+
+    name: str
+    phase: BreakerPhase = BreakerPhase.CLOSED
+    failures: int = 0  # consecutive failures
+    opened_at: float | None = None
+    reopen_at: float | None = None  # when an open breaker lets a probe through
+    trips: int = 0  # how many times in a row it has opened (grows the cool-down)
+    probe_owner: str | None = None
+    updated_at: float = 0.0

@@ -1,0 +1,186 @@
+"""The storage interface every engine implements, and :func:`open_storage` to pick one by URL.
+
+Storage is deliberately dumb: it stores, claims and moves jobs atomically and fences writes
+by lease token. Retry policy, backoff, breaker transitions and serialisation of handler
+results live above it, in :mod:`relayarr.jobqueue.queue`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+from urllib.parse import urlsplit
+
+from relayarr.jobqueue.clock import Clock, SystemClock
+from relayarr.jobqueue.errors import InvalidURL, StorageError
+from relayarr.jobqueue.models import (
+    Added,
+    BreakerState,
+    Job,
+    JobId,
+    JobQuery,
+    JobStatus,
+    Lease,
+    NewJob,
+    Page,
+    QueueStats,
+)
+
+BreakerTransition = Callable[[BreakerState | None], BreakerState | None]
+ProgressCallback = Callable[[int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """Real differences between engines, checked visibly by callers and the contract suite."""
+
+    engine: str
+    multi_process: bool  # several OS processes may share this storage
+    multi_host: bool  # several machines may share it
+    cross_process_events: bool  # events published by one process reach the others
+
+
+@runtime_checkable
+class Storage(Protocol):
+    """Durable home of jobs. Every method is atomic; every write after a claim is fenced."""
+
+    @property
+    def capabilities(self) -> Capabilities: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def where(self) -> str:
+        """A printable name of the database (no password)."""
+        ...
+
+    async def migrate(self) -> None:
+        """Create or upgrade the schema; idempotent."""
+
+    async def add(self, jobs: Sequence[NewJob]) -> list[Added]:
+        """Store jobs in one transaction. A unique_key held by an active job returns that job
+        (``created=False``), pushing its run_at later when ``debounce`` is set."""
+        ...
+
+    async def claim(
+        self, owner: str, types: Sequence[str], limit: int, lease_seconds: float
+    ) -> list[Job]:
+        """Lease up to ``limit`` due pending jobs of ``types`` in order (priority, run_at, id)."""
+        ...
+
+    async def next_due(self, types: Sequence[str]) -> float | None:
+        """Epoch seconds when the earliest pending job of ``types`` becomes due, if any."""
+        ...
+
+    async def heartbeat(self, lease: Lease, lease_seconds: float) -> float:
+        """Extend a lease; returns the new expiry. Raises LeaseLost."""
+        ...
+
+    async def complete(
+        self, lease: Lease, result_json: str | None, follow_ups: Sequence[NewJob] = ()
+    ) -> tuple[Job, list[Added]]:
+        """Move a processing job to history as completed, adding follow-ups atomically.
+        Raises LeaseLost and changes nothing if the lease is gone."""
+        ...
+
+    async def fail(self, lease: Lease, error: str, retry_at: float | None) -> Job:
+        """Back to pending at ``retry_at``, or to history as failed when it is None.
+        Raises LeaseLost."""
+        ...
+
+    async def release(self, lease: Lease) -> Job:
+        """Give a claimed job back unrun: pending again, due now, this attempt not counted
+        (graceful shutdown). Raises LeaseLost."""
+        ...
+
+    async def cancel(self, job_id: JobId) -> Job:
+        """Move an active job (pending or processing) to history as cancelled; its lease, if
+        any, is void. Raises JobNotFound or InvalidTransition (already finished)."""
+        ...
+
+    async def retry(self, job_id: JobId) -> Job:
+        """Move a failed or cancelled job from history back to pending, attempts reset."""
+        ...
+
+    async def reclaim(self, dead_owners: Sequence[str], max_rescues: int) -> list[Job]:
+        """Rescue processing jobs whose lease expired or whose owner is known dead: back to
+        pending with ``rescues + 1``, or to history as failed (poison) past ``max_rescues``."""
+        ...
+
+    async def lease_owners(self) -> list[str]:
+        """Distinct owners of current leases (to find dead local workers)."""
+        ...
+
+    async def get(self, job_id: JobId) -> Job:
+        """The job, active or historical. Raises JobNotFound."""
+        ...
+
+    async def list(self, query: JobQuery) -> Page:
+        """Jobs matching the query, newest id first, keyset-paged."""
+        ...
+
+    async def stats(self) -> QueueStats: ...
+
+    async def prune(
+        self,
+        *,
+        older_than: float | None = None,
+        keep: int | None = None,
+        statuses: Sequence[JobStatus] = (),
+        progress: ProgressCallback | None = None,
+    ) -> int:
+        """Delete history finished before ``older_than`` and/or beyond the newest ``keep``.
+        Works in small batches so it never holds the database for long; returns rows deleted."""
+        ...
+
+    async def breakers(self) -> list[BreakerState]: ...
+
+    async def update_breaker(self, name: str, transition: BreakerTransition) -> BreakerState | None:
+        """Apply a pure transition to one breaker atomically (across processes)."""
+        ...
+
+    async def wait_for_change(self, timeout: float) -> None:
+        """Return early when another process may have added work; at most after ``timeout``."""
+
+    async def aclose(self) -> None: ...
+
+
+ENGINES = {
+    "sqlite": "relayarr.jobqueue.storage.sqlite:SQLiteStorage",
+}
+
+
+async def open_storage(url: str, *, clock: Clock | None = None, migrate: bool = True) -> Storage:
+    """Open the engine named by the URL's scheme, migrating the schema unless told not to.
+
+    >>> storage = await open_storage("sqlite:///data/queue.db")  # doctest: +SKIP
+    """
+    scheme = urlsplit(url).scheme.split("+", 1)[0]
+    if scheme not in ENGINES:
+        known = ", ".join(f"{name}://" for name in ENGINES)
+        raise InvalidURL(f"unsupported queue URL scheme {scheme!r}; use one of {known}")
+    module_name, _, class_name = ENGINES[scheme].partition(":")
+    import importlib
+
+    module = importlib.import_module(module_name)
+    engine_cls = getattr(module, class_name)
+    storage: Storage = await engine_cls.open(url, clock=clock or SystemClock())
+    if migrate:
+        try:
+            await storage.migrate()
+        except BaseException:
+            await storage.aclose()
+            raise
+    return storage
+
+
+__all__ = [
+    "BreakerTransition",
+    "Capabilities",
+    "ProgressCallback",
+    "Storage",
+    "StorageError",
+    "open_storage",
+]
