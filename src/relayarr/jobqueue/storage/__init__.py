@@ -7,6 +7,7 @@ results live above it, in :mod:`relayarr.jobqueue.queue`.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -135,7 +136,8 @@ class Storage(Protocol):
         Works in small batches so it never holds the database for long; returns rows deleted."""
         ...
 
-    async def breakers(self) -> list[BreakerState]: ...
+    # builtins.list: inside this class body a bare ``list`` names the method above.
+    async def breakers(self) -> builtins.list[BreakerState]: ...
 
     async def update_breaker(self, name: str, transition: BreakerTransition) -> BreakerState | None:
         """Apply a pure transition to one breaker atomically (across processes)."""
