@@ -17,7 +17,7 @@ from relayarr.jobqueue.errors import InvalidJob
 
 JobId = NewType("JobId", int)
 
-JSONValue: TypeAlias = "str | int | float | bool | None | list[JSONValue] | dict[str, JSONValue]"
+JSONValue: TypeAlias = "str | int | float | bool | list[JSONValue] | dict[str, JSONValue] | None"
 JSONObject: TypeAlias = dict[str, JSONValue]
 
 MIN_PRIORITY = 1  # most urgent

@@ -143,8 +143,8 @@ class Storage(Protocol):
         """Apply a pure transition to one breaker atomically (across processes)."""
         ...
 
-    async def wait_for_change(self, timeout: float) -> None:
-        """Return early when another process may have added work; at most after ``timeout``."""
+    async def wait_for_change(self, max_wait: float) -> None:
+        """Return early when another process may have added work; at most after ``max_wait``."""
 
     async def aclose(self) -> None: ...
 

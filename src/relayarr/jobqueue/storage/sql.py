@@ -1,0 +1,39 @@
+"""Named SQL blocks loaded from files shipped in the package.
+
+A file holds blocks introduced by ``-- name: <name>`` and a one-line purpose comment; each
+block runs to the next ``-- name:`` line. Loaded once, never built from f-strings.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib.resources import files
+
+_NAME = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
+
+
+def load_queries(package: str, resource: str = "queries.sql") -> dict[str, str]:
+    """Parse ``resource`` in ``package`` into {name: sql}; duplicate names are an error."""
+    text = files(package).joinpath(resource).read_text(encoding="utf-8")
+    queries: dict[str, str] = {}
+    parts = _NAME.split(text)
+    # parts = [preamble, name1, body1, name2, body2, ...]
+    for name, body in zip(parts[1::2], parts[2::2], strict=True):
+        if name in queries:
+            raise ValueError(f"duplicate query name {name!r} in {package}/{resource}")
+        queries[name] = body.strip()
+    return queries
+
+
+def load_migrations(package: str) -> list[tuple[int, str, str]]:
+    """Numbered migration files ``NNNN_name.sql`` in ``package``, sorted: (number, name, sql)."""
+    found: list[tuple[int, str, str]] = []
+    for entry in files(package).iterdir():
+        match = re.fullmatch(r"(\d{4})_([a-z0-9_]+)\.sql", entry.name)
+        if match:
+            found.append((int(match[1]), match[2], entry.read_text(encoding="utf-8")))
+    found.sort()
+    numbers = [number for number, _, _ in found]
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise ValueError(f"migrations in {package} are not numbered 1..n: {numbers}")
+    return found

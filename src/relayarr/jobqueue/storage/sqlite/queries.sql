@@ -1,0 +1,211 @@
+-- Every statement the SQLite engine runs. Column lists are fixed so rows map to Job by
+-- position (see rows.py): active rows pad finished_at/result, history rows pad the lease.
+
+-- name: insert_job
+-- Store one new pending job; the caller reads lastrowid.
+INSERT INTO job_queue (type, payload, priority, status, attempts, max_attempts, run_at,
+                       created_at, unique_key, parent_id)
+VALUES (?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?)
+
+-- name: find_unique
+-- The active job holding a unique key, if any.
+SELECT id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
+       started_at, last_error, unique_key, parent_id, lease_owner, lease_token,
+       lease_expires_at, rescues, NULL, NULL
+FROM job_queue WHERE unique_key = ?
+
+-- name: debounce
+-- Push a pending job's run_at later (never earlier).
+UPDATE job_queue SET run_at = ? WHERE id = ? AND status = 'pending' AND run_at < ?
+
+-- name: claim
+-- Lease up to :limit due pending jobs of the given types in claim order.
+UPDATE job_queue
+SET status = 'processing', attempts = attempts + 1, started_at = :now,
+    lease_owner = :owner, lease_token = :token, lease_expires_at = :expires
+WHERE id IN (
+    SELECT id FROM job_queue
+    WHERE status = 'pending' AND run_at <= :now
+      AND type IN (SELECT value FROM json_each(:types))
+    ORDER BY priority, run_at, id
+    LIMIT :limit
+)
+RETURNING id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
+          started_at, last_error, unique_key, parent_id, lease_owner, lease_token,
+          lease_expires_at, rescues, NULL, NULL
+
+-- name: next_due
+-- When the earliest pending job of the given types becomes due.
+SELECT min(run_at) FROM job_queue
+WHERE status = 'pending' AND type IN (SELECT value FROM json_each(?))
+
+-- name: heartbeat
+-- Extend a lease, fenced by its token.
+UPDATE job_queue SET lease_expires_at = ?
+WHERE id = ? AND lease_token = ? AND status = 'processing'
+
+-- name: take_leased
+-- Remove a leased job from the active table (fenced), returning it for history.
+DELETE FROM job_queue WHERE id = ? AND lease_token = ? AND status = 'processing'
+RETURNING id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
+          started_at, last_error, unique_key, parent_id, lease_owner, lease_token,
+          lease_expires_at, rescues, NULL, NULL
+
+-- name: take_active
+-- Remove any active job from the active table, returning it for history.
+DELETE FROM job_queue WHERE id = ?
+RETURNING id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
+          started_at, last_error, unique_key, parent_id, lease_owner, lease_token,
+          lease_expires_at, rescues, NULL, NULL
+
+-- name: insert_history
+-- Archive a finished job under its original id.
+INSERT INTO job_history (id, type, payload, priority, status, attempts, max_attempts, run_at,
+                         created_at, started_at, finished_at, last_error, unique_key,
+                         parent_id, lease_owner, rescues, result)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+
+-- name: requeue_leased
+-- Give a leased job back to pending (retry or release), fenced by its token.
+UPDATE job_queue
+SET status = 'pending', run_at = :run_at, last_error = :error,
+    attempts = attempts - :uncount, started_at = CASE WHEN :uncount THEN NULL ELSE started_at END,
+    lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+WHERE id = :id AND lease_token = :token AND status = 'processing'
+RETURNING id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
+          started_at, last_error, unique_key, parent_id, lease_owner, lease_token,
+          lease_expires_at, rescues, NULL, NULL
+
+-- name: stalled
+-- Processing jobs whose lease expired or whose owner is known dead.
+SELECT id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
+       started_at, last_error, unique_key, parent_id, lease_owner, lease_token,
+       lease_expires_at, rescues, NULL, NULL
+FROM job_queue
+WHERE status = 'processing'
+  AND (lease_expires_at <= ? OR lease_owner IN (SELECT value FROM json_each(?)))
+
+-- name: rescue
+-- Put a stalled job back to pending, counting the rescue and voiding its lease.
+UPDATE job_queue
+SET status = 'pending', run_at = ?, rescues = rescues + 1, last_error = ?,
+    lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+WHERE id = ? AND status = 'processing'
+RETURNING id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
+          started_at, last_error, unique_key, parent_id, lease_owner, lease_token,
+          lease_expires_at, rescues, NULL, NULL
+
+-- name: lease_owners
+-- Distinct owners of current leases.
+SELECT DISTINCT lease_owner FROM job_queue
+WHERE status = 'processing' AND lease_owner IS NOT NULL
+
+-- name: get_active
+-- One active job by id.
+SELECT id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
+       started_at, last_error, unique_key, parent_id, lease_owner, lease_token,
+       lease_expires_at, rescues, NULL, NULL
+FROM job_queue WHERE id = ?
+
+-- name: get_history
+-- One historical job by id.
+SELECT id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
+       started_at, last_error, unique_key, parent_id, lease_owner, NULL, NULL, rescues,
+       finished_at, result
+FROM job_history WHERE id = ?
+
+-- name: delete_history
+-- Remove one job from history (it is moving back to the active table).
+DELETE FROM job_history WHERE id = ?
+
+-- name: restore
+-- Re-insert a historical job as pending under its original id, attempts reset.
+INSERT INTO job_queue (id, type, payload, priority, status, attempts, max_attempts, run_at,
+                       created_at, last_error, unique_key, parent_id, rescues)
+VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, ?, 0)
+
+-- name: list_active
+-- A page of active jobs, newest first.
+SELECT id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
+       started_at, last_error, unique_key, parent_id, lease_owner, lease_token,
+       lease_expires_at, rescues, NULL, NULL
+FROM job_queue
+WHERE id < :before
+  AND (:any_status OR status IN (SELECT value FROM json_each(:statuses)))
+  AND (:any_type OR type IN (SELECT value FROM json_each(:types)))
+  AND (:parent IS NULL OR parent_id = :parent)
+  AND (:unique_key IS NULL OR unique_key = :unique_key)
+ORDER BY id DESC LIMIT :limit
+
+-- name: list_history
+-- A page of historical jobs, newest first.
+SELECT id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
+       started_at, last_error, unique_key, parent_id, lease_owner, NULL, NULL, rescues,
+       finished_at, result
+FROM job_history
+WHERE id < :before
+  AND (:any_status OR status IN (SELECT value FROM json_each(:statuses)))
+  AND (:any_type OR type IN (SELECT value FROM json_each(:types)))
+  AND (:parent IS NULL OR parent_id = :parent)
+  AND (:unique_key IS NULL OR unique_key = :unique_key)
+ORDER BY id DESC LIMIT :limit
+
+-- name: count_active
+-- Active counts by type and status.
+SELECT type, status, count(*) FROM job_queue GROUP BY type, status
+
+-- name: count_history
+-- History counts by type and status.
+SELECT type, status, count(*) FROM job_history GROUP BY type, status
+
+-- name: oldest_due
+-- run_at of the job that has been due the longest.
+SELECT min(run_at) FROM job_queue WHERE status = 'pending' AND run_at <= ?
+
+-- name: finished_since
+-- Jobs finished since a moment.
+SELECT count(*) FROM job_history WHERE finished_at >= ?
+
+-- name: prune_older
+-- Delete one batch of history finished before a cutoff.
+DELETE FROM job_history WHERE id IN (
+    SELECT id FROM job_history
+    WHERE finished_at < :cutoff
+      AND (:any_status OR status IN (SELECT value FROM json_each(:statuses)))
+    LIMIT :batch
+)
+
+-- name: keep_boundary
+-- The finished_at/id of the newest history row beyond the ones to keep.
+SELECT finished_at, id FROM job_history
+WHERE (:any_status OR status IN (SELECT value FROM json_each(:statuses)))
+ORDER BY finished_at DESC, id DESC LIMIT 1 OFFSET :keep
+
+-- name: prune_beyond
+-- Delete one batch of history at or before a (finished_at, id) boundary.
+DELETE FROM job_history WHERE id IN (
+    SELECT id FROM job_history
+    WHERE (finished_at < :finished OR (finished_at = :finished AND id <= :id))
+      AND (:any_status OR status IN (SELECT value FROM json_each(:statuses)))
+    LIMIT :batch
+)
+
+-- name: breakers
+-- Every breaker's state.
+SELECT name, phase, failures, opened_at, reopen_at, trips, probe_owner, updated_at
+FROM breakers ORDER BY name
+
+-- name: get_breaker
+-- One breaker's state.
+SELECT name, phase, failures, opened_at, reopen_at, trips, probe_owner, updated_at
+FROM breakers WHERE name = ?
+
+-- name: put_breaker
+-- Insert or replace one breaker's state.
+INSERT OR REPLACE INTO breakers (name, phase, failures, opened_at, reopen_at, trips,
+                                 probe_owner, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+
+-- name: delete_breaker
+-- Forget one breaker.
+DELETE FROM breakers WHERE name = ?
