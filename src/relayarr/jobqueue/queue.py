@@ -1,0 +1,430 @@
+"""JobQueue: register handlers, add jobs, run workers, and look at what happened.
+
+>>> storage = await open_storage("sqlite:///data/queue.db")  # doctest: +SKIP
+>>> queue = JobQueue(storage)
+>>> @queue.handler("scan-movie", max_attempts=5)
+... async def scan(job: Job) -> None: ...
+>>> job = await queue.add_job("scan-movie", {"path": "/m"}, priority=2, unique_key="/m")
+>>> await queue.start(concurrency=4)
+>>> ...
+>>> await queue.stop(); await storage.aclose()
+
+The queue holds no job state of its own: storage is the single source of truth, shared by
+every worker process. What lives here is policy: which handler runs a type, how often to
+retry and how long to wait, when a type's breaker opens.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Literal, TypeVar
+
+from relayarr.jobqueue.breaker import BreakerPolicy
+from relayarr.jobqueue.clock import Clock
+from relayarr.jobqueue.context import SERVICE
+from relayarr.jobqueue.errors import InvalidJob, UnknownJobType
+from relayarr.jobqueue.events import EventBus, EventKind
+from relayarr.jobqueue.handlers import Handler, JobSpec, Registration, make_registration
+from relayarr.jobqueue.models import (
+    DEFAULT_PRIORITY,
+    Added,
+    BreakerState,
+    Job,
+    JobId,
+    JobQuery,
+    JobStatus,
+    NewJob,
+    Page,
+    QueueStats,
+)
+from relayarr.jobqueue.owner import make_owner
+from relayarr.jobqueue.storage import ProgressCallback, Storage
+from relayarr.jobqueue.worker import Worker
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BREAKER = BreakerPolicy()
+
+H = TypeVar("H", bound=Handler)
+
+
+def _seconds(name: str, value: float, *, allow_zero: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a number of seconds, got {value!r}")
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        raise ValueError(f"{name} must be a finite number of seconds > 0, got {value!r}")
+    return float(value)
+
+
+class JobQueue:
+    """A durable job queue over one :class:`Storage`; run its workers with :meth:`start`.
+
+    ``lease_seconds`` is how long a claimed job stays reserved without a heartbeat (the
+    worker beats at a third of it); ``poll_interval`` caps how long an idle worker goes
+    without looking (jobs added in this process wake it at once); ``max_rescues`` is how
+    many expired leases a job survives before it fails as a poison job. Retries back off
+    exponentially from ``backoff_base`` up to ``backoff_max`` seconds, with jitter.
+    With ``strict_types``, adding a job whose type has no handler here (nor was
+    :meth:`declare`\\ d) is an error. ``breaker=False`` disables circuit breakers.
+    """
+
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        clock: Clock | None = None,
+        owner: str | None = None,
+        lease_seconds: float = 30.0,
+        poll_interval: float = 1.0,
+        max_rescues: int = 3,
+        default_max_attempts: int = 3,
+        backoff_base: float = 1.0,
+        backoff_max: float = 3600.0,
+        strict_types: bool = True,
+        breaker: BreakerPolicy | Literal[False] = DEFAULT_BREAKER,
+    ) -> None:
+        if type(max_rescues) is not int or max_rescues < 0:
+            raise ValueError(f"max_rescues must be an integer >= 0, got {max_rescues!r}")
+        if type(default_max_attempts) is not int or default_max_attempts < 1:
+            raise ValueError(
+                f"default_max_attempts must be an integer >= 1, got {default_max_attempts!r}"
+            )
+        if breaker is not False and not isinstance(breaker, BreakerPolicy):
+            raise TypeError(f"breaker must be a BreakerPolicy or False, got {breaker!r}")
+        self.storage = storage
+        self.clock: Clock = clock or storage.clock
+        self.owner = owner or make_owner()
+        self.lease_seconds = _seconds("lease_seconds", lease_seconds)
+        self.poll_interval = _seconds("poll_interval", poll_interval)
+        self.max_rescues = max_rescues
+        self.default_max_attempts = default_max_attempts
+        self.backoff_base = _seconds("backoff_base", backoff_base, allow_zero=True)
+        self.backoff_max = _seconds("backoff_max", backoff_max, allow_zero=True)
+        self.strict_types = strict_types
+        self.default_breaker: BreakerPolicy | None = breaker or None
+        self.events = EventBus(self.clock)
+        self._handlers: dict[str, Registration] = {}
+        self._known: set[str] = set()  # handled or declared: what strict_types accepts
+        self._worker: Worker | None = None
+
+    # -- handlers ----------------------------------------------------------------------------
+
+    def handler(
+        self,
+        job_type: str,
+        *,
+        max_attempts: int | None = None,
+        timeout: float | None = None,
+        lease_seconds: float | None = None,
+        breaker: BreakerPolicy | bool | None = None,
+    ) -> Callable[[H], H]:
+        """Decorator registering an async handler for ``job_type``; see :meth:`register`."""
+
+        def decorate(fn: H) -> H:
+            self.register(
+                job_type,
+                fn,
+                max_attempts=max_attempts,
+                timeout=timeout,
+                lease_seconds=lease_seconds,
+                breaker=breaker,
+            )
+            return fn
+
+        return decorate
+
+    def register(
+        self,
+        job_type: str,
+        fn: Handler,
+        *,
+        max_attempts: int | None = None,
+        timeout: float | None = None,
+        lease_seconds: float | None = None,
+        breaker: BreakerPolicy | bool | None = None,
+    ) -> None:
+        """Run ``fn(job)`` for jobs of ``job_type`` on this node; a type has one handler.
+
+        ``max_attempts`` is the default for new jobs of this type; ``timeout`` (seconds)
+        fails an attempt that runs longer; ``lease_seconds`` overrides the queue's lease
+        for this type; ``breaker`` is a policy, None for the queue's, or False for none.
+        Raises ValueError when the type already has a handler.
+        """
+        if job_type in self._handlers:
+            raise ValueError(f"job type {job_type!r} already has a handler")
+        self._handlers[job_type] = make_registration(
+            job_type,
+            fn,
+            max_attempts=max_attempts,
+            timeout=timeout,
+            lease_seconds=lease_seconds,
+            breaker=breaker,
+            default_breaker=self.default_breaker,
+        )
+        self._known.add(job_type)
+        if self._worker is not None:
+            self._worker.wake()
+
+    def declare(self, *job_types: str) -> None:
+        """Accept jobs of these types without handling them here (producer-only nodes)."""
+        for job_type in job_types:
+            if not isinstance(job_type, str) or not job_type:
+                raise ValueError(f"job type must be a non-empty string, got {job_type!r}")
+            self._known.add(job_type)
+
+    def handled_types(self) -> list[str]:
+        """Types this node runs handlers for."""
+        return list(self._handlers)
+
+    def registration(self, job_type: str) -> Registration:
+        """The handler and options for ``job_type``; KeyError if there is none."""
+        return self._handlers[job_type]
+
+    def breaker_policy(self, job_type: str) -> BreakerPolicy | None:
+        """The breaker policy of a handled type, or None when it has no breaker."""
+        registration = self._handlers.get(job_type)
+        return registration.breaker if registration is not None else self.default_breaker
+
+    # -- adding jobs -------------------------------------------------------------------------
+
+    async def add_job(
+        self,
+        job_type: str,
+        payload: Mapping[str, object] | None = None,
+        *,
+        priority: int = DEFAULT_PRIORITY,
+        delay: float = 0.0,
+        run_at: datetime | None = None,
+        max_attempts: int | None = None,
+        unique_key: str | None = None,
+        debounce: bool = False,
+        parent_id: int | None = None,
+    ) -> Job:
+        """Store one job and return it; nothing is stored if it is invalid.
+
+        ``priority`` runs from 1 (most urgent) to 10; ``delay`` seconds or an aware
+        ``run_at`` postpone it. While an active job holds ``unique_key``, that job is
+        returned instead (``debounce`` pushes its run_at to this one's). Raises
+        :class:`InvalidJob`, or :class:`UnknownJobType` under ``strict_types``.
+        """
+        new = self._prepare(
+            job_type,
+            payload,
+            self.clock.now(),
+            priority=priority,
+            delay=delay,
+            run_at=run_at,
+            max_attempts=max_attempts,
+            unique_key=unique_key,
+            debounce=debounce,
+            parent_id=parent_id,
+        )
+        added = await self.storage.add([new])
+        self.announce(added)
+        return added[0].job
+
+    async def add_jobs(self, specs: Iterable[JobSpec]) -> list[Job]:
+        """Store many jobs in one transaction, all or none; returns them in order."""
+        now = self.clock.now()
+        new = [self.prepare_spec(spec, now) for spec in specs]
+        if not new:
+            return []
+        added = await self.storage.add(new)
+        self.announce(added)
+        return [item.job for item in added]
+
+    def prepare_spec(self, spec: JobSpec, now: float, *, parent_id: int | None = None) -> NewJob:
+        """Validate a :class:`JobSpec`; ``parent_id`` applies when the spec names none."""
+        return self._prepare(
+            spec.type,
+            spec.payload,
+            now,
+            priority=spec.priority,
+            delay=spec.delay,
+            run_at=spec.run_at,
+            max_attempts=spec.max_attempts,
+            unique_key=spec.unique_key,
+            debounce=spec.debounce,
+            parent_id=spec.parent_id if spec.parent_id is not None else parent_id,
+        )
+
+    def _prepare(
+        self,
+        job_type: str,
+        payload: Mapping[str, object] | None,
+        now: float,
+        *,
+        priority: int,
+        delay: float,
+        run_at: datetime | None,
+        max_attempts: int | None,
+        unique_key: str | None,
+        debounce: bool,
+        parent_id: int | None,
+    ) -> NewJob:
+        if self.strict_types and job_type not in self._known:
+            if not isinstance(job_type, str) or not job_type:
+                raise InvalidJob(f"job type must be a non-empty string, got {job_type!r}")
+            raise UnknownJobType(job_type)
+        if max_attempts is None:
+            registration = self._handlers.get(job_type)
+            if registration is not None and registration.max_attempts is not None:
+                max_attempts = registration.max_attempts
+            else:
+                max_attempts = self.default_max_attempts
+        return NewJob.create(
+            job_type,
+            payload,
+            now=now,
+            priority=priority,
+            delay=delay,
+            run_at=run_at,
+            max_attempts=max_attempts,
+            unique_key=unique_key,
+            debounce=debounce,
+            parent_id=parent_id,
+        )
+
+    def announce(self, added: Sequence[Added]) -> None:
+        """Publish "added" for newly created jobs and wake the local dispatcher."""
+        if self.events.active:
+            for item in added:
+                if item.created:
+                    job = item.job
+                    self.events.publish(
+                        EventKind.ADDED,
+                        job.id,
+                        job.type,
+                        {"priority": job.priority, "run_at": job.run_at.isoformat()},
+                    )
+        if self._worker is not None:
+            self._worker.wake()
+
+    # -- running -----------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        """True between :meth:`start` and the end of :meth:`stop`."""
+        return self._worker is not None
+
+    async def start(self, concurrency: int = 1) -> None:
+        """Reclaim dead local workers' jobs, then run up to ``concurrency`` jobs at a time.
+
+        Returns once the workers run (in background tasks of the current event loop).
+        """
+        if type(concurrency) is not int or concurrency < 1:
+            raise ValueError(f"concurrency must be an integer >= 1, got {concurrency!r}")
+        if self._worker is not None:
+            raise RuntimeError("the queue is already running; stop() it first")
+        worker = Worker(self, concurrency)
+        self._worker = worker
+        try:
+            await worker.start()
+        except BaseException:
+            self._worker = None
+            raise
+
+    async def stop(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109 - a drain budget
+        """Stop claiming; let running jobs finish for up to ``timeout`` seconds, then cancel
+        the rest and release them (pending again, the attempt not counted). Idempotent."""
+        timeout = _seconds("timeout", timeout, allow_zero=True)
+        worker = self._worker
+        if worker is None:
+            return
+        await worker.stop(timeout)
+        if self._worker is worker:
+            self._worker = None
+
+    def wake(self) -> None:
+        """Look for due work now (for example after a test advanced its FakeClock)."""
+        if self._worker is not None:
+            self._worker.wake()
+
+    def progress(self, job: Job, fraction: float, message: str | None = None) -> None:
+        """Publish a "progress" event for ``job``: ``fraction`` done, from 0 to 1."""
+        if (
+            isinstance(fraction, bool)
+            or not isinstance(fraction, int | float)
+            or not 0.0 <= fraction <= 1.0
+        ):
+            raise ValueError(f"progress must be a number from 0 to 1, got {fraction!r}")
+        if self.events.active:
+            self.events.publish(
+                EventKind.PROGRESS,
+                job.id,
+                job.type,
+                {"fraction": float(fraction), "message": message, "attempt": job.attempts},
+            )
+
+    # -- looking and steering ----------------------------------------------------------------
+
+    async def get_job(self, job_id: int) -> Job:
+        """The job, active or historical; raises :class:`JobNotFound`."""
+        return await self.storage.get(JobId(job_id))
+
+    async def list_jobs(self, query: JobQuery | None = None) -> Page:
+        """A page of jobs matching ``query``, newest first."""
+        return await self.storage.list(query or JobQuery())
+
+    async def stats(self) -> QueueStats:
+        """Counts by status and type, oldest due job's wait, and recent throughput."""
+        return await self.storage.stats()
+
+    async def breakers(self) -> list[BreakerState]:
+        """Every circuit breaker's shared state, as stored."""
+        return await self.storage.breakers()
+
+    async def cancel_job(self, job_id: int) -> Job:
+        """Cancel an active job; a handler running it in this process is stopped at once
+        (elsewhere, at its next heartbeat). Raises JobNotFound or InvalidTransition."""
+        job = await self.storage.cancel(JobId(job_id))
+        if self._worker is not None:
+            self._worker.cancel_local(job.id)
+        logger.info(
+            "job cancelled",
+            extra={"service": SERVICE, "operation": "cancel", "job_id": job.id, "type": job.type},
+        )
+        self.events.publish(EventKind.CANCELLED, job.id, job.type, {"attempt": job.attempts})
+        return job
+
+    async def retry_job(self, job_id: int) -> Job:
+        """Run a failed or cancelled job again from scratch (attempts reset)."""
+        job = await self.storage.retry(JobId(job_id))
+        logger.info(
+            "job queued again by request",
+            extra={"service": SERVICE, "operation": "retry", "job_id": job.id, "type": job.type},
+        )
+        self.events.publish(
+            EventKind.ADDED,
+            job.id,
+            job.type,
+            {"priority": job.priority, "run_at": job.run_at.isoformat(), "retried": True},
+        )
+        self.wake()
+        return job
+
+    async def prune(
+        self,
+        *,
+        older_than: float | timedelta | None = None,
+        keep: int | None = None,
+        statuses: Sequence[JobStatus] = (),
+        progress: ProgressCallback | None = None,
+    ) -> int:
+        """Delete finished jobs older than an age (seconds or timedelta) and/or beyond the
+        newest ``keep``; returns how many were deleted."""
+        cutoff: float | None = None
+        if older_than is not None:
+            age = older_than.total_seconds() if isinstance(older_than, timedelta) else older_than
+            cutoff = self.clock.now() - _seconds("older_than", age, allow_zero=True)
+        if keep is not None and (type(keep) is not int or keep < 0):
+            raise ValueError(f"keep must be an integer >= 0, got {keep!r}")
+        return await self.storage.prune(
+            older_than=cutoff, keep=keep, statuses=statuses, progress=progress
+        )
+
+
+__all__ = ["DEFAULT_BREAKER", "JobQueue"]

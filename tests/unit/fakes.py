@@ -1,0 +1,406 @@
+"""A small in-memory Storage for the queue's unit tests: simple, obviously right, no I/O.
+
+It follows the Storage protocol's documented semantics (claim order, fenced writes,
+history, unique keys, reclaim with rescues) and counts every call so tests can check
+what the queue asked of storage. ``wait_for_change`` only sleeps: there is no other
+process to hear from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import json
+import secrets
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from relayarr.jobqueue.clock import Clock, FakeClock
+from relayarr.jobqueue.errors import InvalidTransition, JobNotFound, LeaseLost, StorageBusy
+from relayarr.jobqueue.events import Event, EventKind, Subscription
+from relayarr.jobqueue.models import (
+    Added,
+    BreakerState,
+    Job,
+    JobId,
+    JobQuery,
+    JobStatus,
+    Lease,
+    NewJob,
+    Page,
+    QueueStats,
+    TypeStats,
+)
+from relayarr.jobqueue.storage import (
+    BreakerTransition,
+    Capabilities,
+    ProgressCallback,
+    Storage,
+)
+
+
+def _dt(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+class MemoryStorage:
+    """Storage in two dicts: active (pending, processing) and history."""
+
+    capabilities = Capabilities(
+        engine="memory", multi_process=False, multi_host=False, cross_process_events=False
+    )
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        self._clock = clock or FakeClock()
+        self.active: dict[JobId, Job] = {}
+        self.history: dict[JobId, Job] = {}
+        self.breaker_states: dict[str, BreakerState] = {}
+        self.calls: Counter[str] = Counter()
+        self.fail_heartbeats = 0  # raise StorageBusy from this many heartbeats
+        self.closed = False
+        self._next_id = 1
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    @property
+    def where(self) -> str:
+        return "memory"
+
+    def _now(self) -> float:
+        return self._clock.now()
+
+    async def migrate(self) -> None:
+        self.calls["migrate"] += 1
+
+    # -- adding ----------------------------------------------------------------------------
+
+    async def add(self, jobs: Sequence[NewJob]) -> builtins.list[Added]:
+        self.calls["add"] += 1
+        return self._add(jobs)
+
+    def _add(self, jobs: Sequence[NewJob]) -> builtins.list[Added]:
+        now = self._now()
+        result: builtins.list[Added] = []
+        for new in jobs:
+            holder = next(
+                (
+                    job
+                    for job in self.active.values()
+                    if new.unique_key is not None and job.unique_key == new.unique_key
+                ),
+                None,
+            )
+            if holder is not None:
+                if (
+                    new.debounce
+                    and holder.status is JobStatus.PENDING
+                    and holder.run_at.timestamp() < new.run_at
+                ):
+                    holder = replace(holder, run_at=_dt(new.run_at))
+                    self.active[holder.id] = holder
+                result.append(Added(holder, created=False))
+                continue
+            job_id = JobId(self._next_id)
+            self._next_id += 1
+            job = Job(
+                id=job_id,
+                type=new.type,
+                payload=json.loads(new.payload_json),
+                priority=new.priority,
+                status=JobStatus.PENDING,
+                attempts=0,
+                max_attempts=new.max_attempts,
+                run_at=_dt(new.run_at),
+                created_at=_dt(now),
+                unique_key=new.unique_key,
+                parent_id=new.parent_id,
+            )
+            self.active[job_id] = job
+            result.append(Added(job, created=True))
+        return result
+
+    # -- claiming and leases ---------------------------------------------------------------
+
+    async def claim(
+        self, owner: str, types: Sequence[str], limit: int, lease_seconds: float
+    ) -> builtins.list[Job]:
+        self.calls["claim"] += 1
+        now = self._now()
+        due = sorted(
+            (
+                job
+                for job in self.active.values()
+                if job.status is JobStatus.PENDING
+                and job.type in types
+                and job.run_at.timestamp() <= now
+            ),
+            key=lambda job: (job.priority, job.run_at, job.id),
+        )[:limit]
+        claimed = []
+        for job in due:
+            leased = replace(
+                job,
+                status=JobStatus.PROCESSING,
+                attempts=job.attempts + 1,
+                started_at=_dt(now),
+                lease_owner=owner,
+                lease_token=secrets.token_hex(8),
+                lease_expires_at=_dt(now + lease_seconds),
+            )
+            self.active[job.id] = leased
+            claimed.append(leased)
+        return claimed
+
+    async def next_due(self, types: Sequence[str]) -> float | None:
+        self.calls["next_due"] += 1
+        times = [
+            job.run_at.timestamp()
+            for job in self.active.values()
+            if job.status is JobStatus.PENDING and job.type in types
+        ]
+        return min(times, default=None)
+
+    def _leased(self, lease: Lease) -> Job:
+        job = self.active.get(lease.job_id)
+        if job is None or job.status is not JobStatus.PROCESSING or job.lease_token != lease.token:
+            raise LeaseLost(lease.job_id)
+        return job
+
+    async def heartbeat(self, lease: Lease, lease_seconds: float) -> float:
+        self.calls["heartbeat"] += 1
+        if self.fail_heartbeats:
+            self.fail_heartbeats -= 1
+            raise StorageBusy("fake busy", where="memory")
+        job = self._leased(lease)
+        expires = self._now() + lease_seconds
+        self.active[job.id] = replace(job, lease_expires_at=_dt(expires))
+        return expires
+
+    def _archive(self, job: Job, status: JobStatus, **changes: Any) -> Job:
+        del self.active[job.id]
+        done = replace(
+            job,
+            status=status,
+            finished_at=_dt(self._now()),
+            lease_token=None,
+            lease_expires_at=None,
+            **changes,
+        )
+        self.history[job.id] = done
+        return done
+
+    async def complete(
+        self, lease: Lease, result_json: str | None, follow_ups: Sequence[NewJob] = ()
+    ) -> tuple[Job, builtins.list[Added]]:
+        self.calls["complete"] += 1
+        job = self._leased(lease)
+        result = json.loads(result_json) if result_json is not None else None
+        done = self._archive(job, JobStatus.COMPLETED, result=result)
+        return done, self._add(follow_ups)
+
+    async def fail(self, lease: Lease, error: str, retry_at: float | None) -> Job:
+        self.calls["fail"] += 1
+        job = self._leased(lease)
+        if retry_at is None:
+            return self._archive(job, JobStatus.FAILED, last_error=error)
+        back = self._to_pending(job, run_at=retry_at, last_error=error)
+        return back
+
+    def _to_pending(self, job: Job, *, run_at: float, **changes: Any) -> Job:
+        back = replace(
+            job,
+            status=JobStatus.PENDING,
+            run_at=_dt(run_at),
+            lease_owner=None,
+            lease_token=None,
+            lease_expires_at=None,
+            **changes,
+        )
+        self.active[job.id] = back
+        return back
+
+    async def release(self, lease: Lease) -> Job:
+        self.calls["release"] += 1
+        job = self._leased(lease)
+        return self._to_pending(job, run_at=self._now(), attempts=job.attempts - 1, started_at=None)
+
+    async def cancel(self, job_id: JobId) -> Job:
+        self.calls["cancel"] += 1
+        job = self.active.get(job_id)
+        if job is None:
+            if job_id in self.history:
+                raise InvalidTransition(f"job {job_id} already finished")
+            raise JobNotFound(job_id)
+        return self._archive(job, JobStatus.CANCELLED)
+
+    async def retry(self, job_id: JobId) -> Job:
+        self.calls["retry"] += 1
+        job = self.history.get(job_id)
+        if job is None:
+            if job_id in self.active:
+                raise InvalidTransition(f"job {job_id} is still active")
+            raise JobNotFound(job_id)
+        if job.status is JobStatus.COMPLETED:
+            raise InvalidTransition(f"job {job_id} completed")
+        del self.history[job_id]
+        back = replace(
+            job,
+            status=JobStatus.PENDING,
+            attempts=0,
+            run_at=_dt(self._now()),
+            finished_at=None,
+            rescues=0,
+        )
+        self.active[job_id] = back
+        return back
+
+    async def reclaim(self, dead_owners: Sequence[str], max_rescues: int) -> builtins.list[Job]:
+        self.calls["reclaim"] += 1
+        now = self._now()
+        rescued = []
+        for job in builtins.list(self.active.values()):
+            if job.status is not JobStatus.PROCESSING:
+                continue
+            expired = job.lease_expires_at is not None and job.lease_expires_at.timestamp() <= now
+            if not expired and job.lease_owner not in dead_owners:
+                continue
+            if job.rescues + 1 > max_rescues:
+                rescued.append(
+                    self._archive(
+                        job,
+                        JobStatus.FAILED,
+                        rescues=job.rescues + 1,
+                        last_error="poison job: rescued too many times",
+                    )
+                )
+            else:
+                rescued.append(self._to_pending(job, run_at=now, rescues=job.rescues + 1))
+        return rescued
+
+    async def lease_owners(self) -> builtins.list[str]:
+        self.calls["lease_owners"] += 1
+        return sorted(
+            {
+                job.lease_owner
+                for job in self.active.values()
+                if job.status is JobStatus.PROCESSING and job.lease_owner is not None
+            }
+        )
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def get(self, job_id: JobId) -> Job:
+        self.calls["get"] += 1
+        job = self.active.get(job_id) or self.history.get(job_id)
+        if job is None:
+            raise JobNotFound(job_id)
+        return job
+
+    async def list(self, query: JobQuery) -> Page:
+        self.calls["list"] += 1
+        jobs = sorted(
+            (
+                job
+                for job in (*self.active.values(), *self.history.values())
+                if (not query.statuses or job.status in query.statuses)
+                and (not query.types or job.type in query.types)
+                and (query.parent_id is None or job.parent_id == query.parent_id)
+                and (query.unique_key is None or job.unique_key == query.unique_key)
+                and (query.before_id is None or job.id < query.before_id)
+            ),
+            key=lambda job: -job.id,
+        )
+        page = jobs[: query.limit]
+        more = len(jobs) > query.limit
+        return Page(page, page[-1].id if more and page else None)
+
+    async def stats(self) -> QueueStats:
+        self.calls["stats"] += 1
+        counts: dict[str, Counter[str]] = {}
+        for job in (*self.active.values(), *self.history.values()):
+            counts.setdefault(job.type, Counter())[job.status.value] += 1
+        by_type = {name: TypeStats(**dict(c)) for name, c in counts.items()}
+        return QueueStats(by_type=by_type, oldest_pending_age=None, finished_last_minute=0)
+
+    async def prune(
+        self,
+        *,
+        older_than: float | None = None,
+        keep: int | None = None,
+        statuses: Sequence[JobStatus] = (),
+        progress: ProgressCallback | None = None,
+    ) -> int:
+        self.calls["prune"] += 1
+        self.last_prune = (older_than, keep, tuple(statuses))
+        doomed = {
+            job.id
+            for job in self.history.values()
+            if older_than is not None
+            and job.finished_at is not None
+            and job.finished_at.timestamp() < older_than
+            and (not statuses or job.status in statuses)
+        }
+        if keep is not None:
+            newest_first = sorted(self.history, reverse=True)
+            doomed.update(newest_first[keep:])
+        for job_id in doomed:
+            del self.history[job_id]
+        if progress is not None:
+            progress(len(doomed))
+        return len(doomed)
+
+    # -- breakers --------------------------------------------------------------------------
+
+    async def breakers(self) -> builtins.list[BreakerState]:
+        self.calls["breakers"] += 1
+        return builtins.list(self.breaker_states.values())
+
+    async def update_breaker(self, name: str, transition: BreakerTransition) -> BreakerState | None:
+        self.calls["update_breaker"] += 1
+        after = transition(self.breaker_states.get(name))
+        if after is None:
+            self.breaker_states.pop(name, None)
+        else:
+            self.breaker_states[name] = after
+        return after
+
+    async def wait_for_change(self, max_wait: float) -> None:
+        await asyncio.sleep(max_wait)
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def _conforms(storage: MemoryStorage) -> Storage:
+    return storage  # mypy checks that MemoryStorage satisfies the protocol
+
+
+async def wait_until(predicate: Callable[[], bool], what: str, limit: float = 5.0) -> None:
+    """Wait for ``predicate`` to hold; ``limit`` is a safety net, not a timing assertion."""
+    try:
+        async with asyncio.timeout(limit):
+            while True:
+                if predicate():
+                    return
+                await asyncio.sleep(0.001)
+    except TimeoutError:
+        raise AssertionError(f"gave up waiting for {what}") from None
+
+
+async def next_event(
+    events: Subscription, kind: EventKind, job_id: int | None = None, limit: float = 5.0
+) -> Event:
+    """The next event of ``kind`` (for ``job_id``, if given), skipping others."""
+    try:
+        async with asyncio.timeout(limit):
+            async for event in events:
+                if event.kind is kind and (job_id is None or event.job_id == job_id):
+                    return event
+    except TimeoutError:
+        pass
+    raise AssertionError(f"no {kind} event for job {job_id}")
