@@ -17,6 +17,7 @@ import secrets
 import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from relayarr.jobqueue.clock import Clock
@@ -55,6 +56,7 @@ from relayarr.jobqueue.storage.sqlite.rows import (
 from relayarr.jobqueue.storage.sqlite.writer import Writer
 
 T = TypeVar("T")
+_fromtimestamp = datetime.fromtimestamp
 log = logging.getLogger(__name__)
 
 Q = load_queries(__name__)
@@ -446,19 +448,37 @@ class SQLiteStorage:
 
 
 def _add(conn: sqlite3.Connection, jobs: Sequence[NewJob], now: float) -> list[Added]:
+    """Insert jobs; runs of jobs without unique keys go in one executemany."""
     out: list[Added] = []
-    insert = Q["insert_job"]
+    created_at = _fromtimestamp(now, UTC)
+    run: list[NewJob] = []
     for new in jobs:
-        if new.unique_key is not None:
-            row = conn.execute(Q["find_unique"], (new.unique_key,)).fetchone()
-            if row is not None:
-                if new.debounce and row[4] == JobStatus.PENDING and new.run_at > row[7]:
-                    conn.execute(Q["debounce"], (new.run_at, row[0], new.run_at))
-                    row = (*row[:7], new.run_at, *row[8:])
-                out.append(Added(row_to_job(row), created=False))
-                continue
-        cursor = conn.execute(
-            insert,
+        if new.unique_key is None:
+            run.append(new)
+            continue
+        if run:
+            out += _insert_many(conn, run, now, created_at)
+            run = []
+        row = conn.execute(Q["find_unique"], (new.unique_key,)).fetchone()
+        if row is None:
+            out += _insert_many(conn, [new], now, created_at)
+            continue
+        if new.debounce and row[4] == JobStatus.PENDING and new.run_at > row[7]:
+            conn.execute(Q["debounce"], (new.run_at, row[0], new.run_at))
+            row = (*row[:7], new.run_at, *row[8:])
+        out.append(Added(row_to_job(row), created=False))
+    if run:
+        out += _insert_many(conn, run, now, created_at)
+    return out
+
+
+def _insert_many(
+    conn: sqlite3.Connection, jobs: list[NewJob], now: float, created_at: datetime
+) -> list[Added]:
+    """Insert jobs known not to collide; ids are consecutive (AUTOINCREMENT under our lock)."""
+    conn.executemany(
+        Q["insert_job"],
+        [
             (
                 new.type,
                 new.payload_json,
@@ -468,33 +488,42 @@ def _add(conn: sqlite3.Connection, jobs: Sequence[NewJob], now: float) -> list[A
                 now,
                 new.unique_key,
                 new.parent_id,
+            )
+            for new in jobs
+        ],
+    )
+    last = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+    first = last - len(jobs) + 1
+    pending = JobStatus.PENDING
+    return [
+        Added(
+            Job.from_values(
+                (
+                    first + index,
+                    new.type,
+                    new.payload,
+                    new.priority,
+                    pending,
+                    0,
+                    new.max_attempts,
+                    created_at if new.run_at == now else _fromtimestamp(new.run_at, UTC),
+                    created_at,
+                    None,
+                    None,
+                    None,
+                    new.unique_key,
+                    new.parent_id,
+                    None,
+                    None,
+                    None,
+                    None,
+                    0,
+                )
             ),
+            created=True,
         )
-        job_id = cursor.lastrowid
-        assert job_id is not None
-        row = (
-            job_id,
-            new.type,
-            new.payload_json,
-            new.priority,
-            "pending",
-            0,
-            new.max_attempts,
-            new.run_at,
-            now,
-            None,
-            None,
-            new.unique_key,
-            new.parent_id,
-            None,
-            None,
-            None,
-            0,
-            None,
-            None,
-        )
-        out.append(Added(row_to_job(row), created=True))
-    return out
+        for index, new in enumerate(jobs)
+    ]
 
 
 def _archive(

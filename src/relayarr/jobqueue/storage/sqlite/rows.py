@@ -10,59 +10,43 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from relayarr.jobqueue.models import BreakerPhase, BreakerState, Job, JobId, JobStatus
+from relayarr.jobqueue.models import BreakerPhase, BreakerState, Job, JobStatus
 
 _STATUS = {status.value: status for status in JobStatus}
 _fromtimestamp = datetime.fromtimestamp
 
 
-def _moment(value: float | None) -> datetime | None:
-    return None if value is None else _fromtimestamp(value, UTC)
-
-
 def row_to_job(row: tuple[Any, ...]) -> Job:
-    """Map a 19-column job row to a Job."""
-    (
-        job_id,
-        job_type,
-        payload,
-        priority,
-        status,
-        attempts,
-        max_attempts,
-        run_at,
-        created_at,
-        started_at,
-        last_error,
-        unique_key,
-        parent_id,
-        lease_owner,
-        lease_token,
-        lease_expires_at,
-        rescues,
-        finished_at,
-        result,
-    ) = row
-    return Job(
-        id=JobId(job_id),
-        type=job_type,
-        payload=json.loads(payload),
-        priority=priority,
-        status=_STATUS[status],
-        attempts=attempts,
-        max_attempts=max_attempts,
-        run_at=_fromtimestamp(run_at, UTC),
-        created_at=_fromtimestamp(created_at, UTC),
-        started_at=_moment(started_at),
-        finished_at=_moment(finished_at),
-        last_error=last_error,
-        unique_key=unique_key,
-        parent_id=None if parent_id is None else JobId(parent_id),
-        result=None if result is None else json.loads(result),
-        lease_owner=lease_owner,
-        lease_expires_at=_moment(lease_expires_at),
-        lease_token=lease_token,
-        rescues=rescues,
+    """Map a 19-column job row to a Job (field order differs from column order)."""
+    started_at, lease_expires_at, finished_at, parent_id, result = (
+        row[9],
+        row[15],
+        row[17],
+        row[12],
+        row[18],
+    )
+    return Job.from_values(
+        (
+            row[0],  # id
+            row[1],  # type
+            json.loads(row[2]),  # payload
+            row[3],  # priority
+            _STATUS[row[4]],
+            row[5],  # attempts
+            row[6],  # max_attempts
+            _fromtimestamp(row[7], UTC),  # run_at
+            _fromtimestamp(row[8], UTC),  # created_at
+            None if started_at is None else _fromtimestamp(started_at, UTC),
+            None if finished_at is None else _fromtimestamp(finished_at, UTC),
+            row[10],  # last_error
+            row[11],  # unique_key
+            parent_id,
+            None if result is None else json.loads(result),
+            row[13],  # lease_owner
+            None if lease_expires_at is None else _fromtimestamp(lease_expires_at, UTC),
+            row[14],  # lease_token
+            row[16],  # rescues
+        )
     )
 
 

@@ -163,9 +163,7 @@ class Writer:
             try:
                 self._conn.execute("ROLLBACK")
             except sqlite3.Error:
-                log.exception(
-                    "rollback failed", extra={"service": "sqlite", "where": self._where}
-                )
+                log.exception("rollback failed", extra={"service": "sqlite", "where": self._where})
 
     def _settle(self, batch: list[_Pending], outcome: object) -> None:
         assert self._loop is not None
