@@ -45,7 +45,7 @@ from relayarr.jobqueue.models import (
 from relayarr.jobqueue.storage import BreakerTransition, Capabilities, ProgressCallback
 from relayarr.jobqueue.storage.sql import load_queries
 from relayarr.jobqueue.storage.sqlite.connection import SQLiteOptions, connect, translate
-from relayarr.jobqueue.storage.sqlite.migrate import apply_migrations
+from relayarr.jobqueue.storage.sqlite.migrate import LATEST, apply_migrations
 from relayarr.jobqueue.storage.sqlite.rows import (
     breaker_params,
     history_params,
@@ -96,11 +96,38 @@ class SQLiteStorage:
     @classmethod
     async def open(cls, url: str, *, clock: Clock, create: bool = True) -> SQLiteStorage:
         options = SQLiteOptions.from_url(url)
-        return await asyncio.to_thread(cls, options, clock, create=create)
+        storage = await asyncio.to_thread(cls, options, clock, create=create)
+        if not create:
+            try:
+                storage._check_schema()
+            except BaseException:
+                await storage.aclose()
+                raise
+        return storage
+
+    def _check_schema(self) -> None:
+        version = int(self._read("PRAGMA user_version", ()).fetchone()[0])
+        if version < LATEST:
+            raise StorageUnavailable(
+                f"database schema is at version {version}, this relayarr needs {LATEST} "
+                "(run `relayarr migrate`)",
+                where=self._where,
+            )
+        if version > LATEST:
+            raise StorageUnavailable(
+                f"database schema version {version} is newer than this relayarr knows "
+                f"({LATEST}); upgrade relayarr",
+                where=self._where,
+            )
 
     @property
     def clock(self) -> Clock:
         return self._clock
+
+    @property
+    def commits(self) -> int:
+        """Write transactions committed so far (many operations may share one)."""
+        return self._writer.commits
 
     @property
     def where(self) -> str:

@@ -75,6 +75,7 @@ class Writer:
         self._closed = False
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="relayarr-sqlite-writer")
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.commits = 0
         self._idle = asyncio.Event()  # set whenever no batch is queued or running
 
     async def run(self, op: Callable[[sqlite3.Connection], T], *, heavy: bool = False) -> T:
@@ -183,6 +184,7 @@ class Writer:
             else:
                 pending.future.set_exception(value)
         if committed:
+            self.commits += 1
             self._on_commit(committed)
         if self._queue:
             self._loop.call_soon(self._flush)
