@@ -61,6 +61,7 @@ class MemoryStorage:
         self.calls: Counter[str] = Counter()
         self.fail_heartbeats = 0  # raise StorageBusy from this many heartbeats
         self.closed = False
+        self.last_prune: tuple[float | None, int | None, tuple[JobStatus, ...]] | None = None
         self._next_id = 1
 
     @property

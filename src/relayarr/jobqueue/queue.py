@@ -310,6 +310,11 @@ class JobQueue:
         """True between :meth:`start` and the end of :meth:`stop`."""
         return self._worker is not None
 
+    @property
+    def stopping(self) -> bool:
+        """True while :meth:`stop` drains: no new job is claimed."""
+        return self._worker is not None and self._worker.stopping
+
     async def start(self, concurrency: int = 1) -> None:
         """Reclaim dead local workers' jobs, then run up to ``concurrency`` jobs at a time.
 

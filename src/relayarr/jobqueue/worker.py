@@ -78,6 +78,10 @@ class Worker:
             extra={"service": SERVICE, "operation": "start", "concurrency": self.concurrency},
         )
 
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
     def wake(self) -> None:
         """Make the dispatcher look for due work now."""
         self._wake.set()
