@@ -1,0 +1,229 @@
+"""relayarr's settings: one TOML file, every key overridable by ``RELAYARR_*`` variables.
+
+Precedence, highest first: explicit overrides (command-line flags such as ``--queue-url``),
+environment variables (``RELAYARR_QUEUE__CONCURRENCY=8``; ``RELAYARR_QUEUE_URL`` is a
+shortcut for ``RELAYARR_QUEUE__URL``), the TOML file (``--config FILE`` or
+``RELAYARR_CONFIG``), then the defaults below. Build the settings once, at the entry
+point, with :func:`load_settings`, and pass them down; nothing here reads the environment
+or a file at import time.
+
+.. code-block:: toml
+
+    data_dir = "/var/lib/relayarr"      # RELAYARR_DATA_DIR
+
+    [queue]
+    url = "sqlite:////var/lib/relayarr/queue.db"  # RELAYARR_QUEUE_URL / RELAYARR_QUEUE__URL
+    concurrency = 4                     # RELAYARR_QUEUE__CONCURRENCY
+
+    [log]
+    level = "info"                      # RELAYARR_LOG__LEVEL
+    json = false                        # RELAYARR_LOG__JSON
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from pydantic_settings.sources import InitSettingsSource
+
+ENV_PREFIX = "RELAYARR_"
+ENV_NESTED_DELIMITER = "__"
+CONFIG_ENV = "RELAYARR_CONFIG"
+QUEUE_URL_SHORTCUT_ENV = "RELAYARR_QUEUE_URL"
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; the message names the file or variable and the key."""
+
+
+class QueueSettings(BaseModel):
+    """The ``[queue]`` section: which database, and how the workers run."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str | None = Field(
+        default=None,
+        min_length=1,
+        description="sqlite:///path, postgresql://..., redis://...; default: SQLite in data_dir",
+    )
+    concurrency: int = Field(default=4, ge=1, description="jobs a worker runs at a time")
+    lease_seconds: float = Field(default=30.0, gt=0, description="lease length without heartbeat")
+    poll_interval: float = Field(default=1.0, gt=0, description="longest idle wait between looks")
+    max_rescues: int = Field(default=3, ge=0, description="expired leases before a job is poison")
+    stop_timeout: float = Field(
+        default=30.0, ge=0, description="seconds a stopping worker lets running jobs finish"
+    )
+
+
+class LogSettings(BaseModel):
+    """The ``[log]`` section: how verbose, and plain text or JSON lines."""
+
+    # ``json`` is the key users write; as an attribute it would shadow BaseModel.json.
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_by_name=True)
+
+    level: LogLevel = "INFO"
+    json_lines: bool = Field(default=False, validation_alias="json")
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
+class Settings(BaseSettings):
+    """Every setting of relayarr, validated. Load it with :func:`load_settings`.
+
+    Constructing it directly reads ``RELAYARR_*`` variables but no file; keyword
+    arguments win over both (they are how command-line flags override).
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=ENV_NESTED_DELIMITER,
+        env_ignore_empty=True,
+        extra="forbid",
+        frozen=True,
+    )
+
+    data_dir: Path = Field(default=Path("data"), description="where relayarr keeps its files")
+    queue: QueueSettings = QueueSettings()
+    log: LogSettings = LogSettings()
+
+    @property
+    def queue_url(self) -> str:
+        """The queue URL in effect: ``queue.url``, or a SQLite file in ``data_dir``."""
+        return self.queue.url or sqlite_url(self.data_dir / "queue.db")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Overrides, then the environment, then the file being loaded (no .env, no secrets)."""
+        shortcut = os.environ.get(QUEUE_URL_SHORTCUT_ENV)
+        return (
+            init_settings,
+            env_settings,
+            InitSettingsSource(settings_cls, {"queue": {"url": shortcut}} if shortcut else {}),
+            InitSettingsSource(settings_cls, dict(_file_layer.get() or {})),
+        )
+
+
+# The parsed TOML file for the Settings being built by load_settings: pydantic-settings
+# builds sources in a classmethod, so this is how one call's file reaches it.
+_file_layer: ContextVar[Mapping[str, Any] | None] = ContextVar(
+    "relayarr_config_file_layer", default=None
+)
+
+
+def sqlite_url(path: Path) -> str:
+    """``sqlite:///`` URL of a file path: ``sqlite:///data/q.db``, ``sqlite:////abs/q.db``."""
+    return f"sqlite:///{path}"
+
+
+def load_settings(
+    config_file: Path | None = None, *, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Build the settings from ``config_file`` (or ``$RELAYARR_CONFIG``), the environment and
+    ``overrides`` (nested mappings, e.g. ``{"queue": {"url": ...}}``), in that rising order.
+
+    Raises :class:`ConfigError` naming the file or environment variable and the bad key,
+    e.g. ``relayarr.toml: queue.concurrency: Input should be a valid integer``.
+    """
+    if config_file is None and os.environ.get(CONFIG_ENV):
+        config_file = Path(os.environ[CONFIG_ENV])
+    data = read_toml(config_file) if config_file is not None else {}
+    try:
+        with _loading(data):
+            return Settings(**dict(overrides or {}))
+    except ValidationError as exc:
+        raise ConfigError(describe(exc, config_file, data)) from None
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML config file; raise :class:`ConfigError` naming it if that fails."""
+    try:
+        with path.open("rb") as file:
+            return tomllib.load(file)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found ({path})") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file: {exc.strerror} ({path})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file is not valid TOML: {exc} ({path})") from None
+
+
+@contextmanager
+def _loading(data: dict[str, Any]) -> Iterator[None]:
+    token = _file_layer.set(data)
+    try:
+        yield
+    finally:
+        _file_layer.reset(token)
+
+
+def describe(exc: ValidationError, config_file: Path | None, data: Mapping[str, Any]) -> str:
+    """One line naming, for each error, where the bad value came from and its dotted key."""
+    parts = []
+    for error in exc.errors():
+        loc = [str(part) for part in error["loc"]]
+        key = ".".join(loc)
+        message = error["msg"]
+        parts.append(f"{_origin(loc, config_file, data)}: {key}: {message}")
+    return "invalid configuration: " + "; ".join(parts)
+
+
+def _origin(loc: list[str], config_file: Path | None, data: Mapping[str, Any]) -> str:
+    """Which layer supplied the value at ``loc``: an environment variable, or the file."""
+    environ = {name.upper(): name for name in os.environ}
+    nested = ENV_PREFIX + ENV_NESTED_DELIMITER.join(loc).upper()
+    if nested in environ:
+        return environ[nested]
+    if loc == ["queue", "url"] and QUEUE_URL_SHORTCUT_ENV in environ:
+        return QUEUE_URL_SHORTCUT_ENV
+    if config_file is not None and _has_key(data, loc):
+        return str(config_file)
+    # A section given whole in the environment (RELAYARR_QUEUE='{...}'), or an override.
+    for depth in range(len(loc) - 1, 0, -1):
+        section = ENV_PREFIX + ENV_NESTED_DELIMITER.join(loc[:depth]).upper()
+        if section in environ:
+            return environ[section]
+    return "settings" if config_file is None else str(config_file)
+
+
+def _has_key(data: Mapping[str, Any], loc: list[str]) -> bool:
+    node: Any = data
+    for part in loc:
+        if not isinstance(node, Mapping) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+__all__ = [
+    "ConfigError",
+    "LogSettings",
+    "QueueSettings",
+    "Settings",
+    "load_settings",
+    "read_toml",
+    "sqlite_url",
+]
