@@ -1,0 +1,229 @@
+"""The composition root: settings in, storage, queue, handlers and logging out.
+
+Entry points (the CLI today, the web service later) build :class:`~relayarr.config.Settings`
+once and come here for everything that has to be wired together; nothing else in relayarr
+constructs storage or registers handlers.
+
+>>> settings = load_settings(Path("relayarr.toml"))  # doctest: +SKIP
+>>> configure_logging(settings.log)
+>>> setups = import_setups(["myjobs"])              # myjobs.register(queue)
+>>> storage = await open_queue_storage(settings.queue_url, create=True)
+>>> queue = build_queue(settings, storage, setups=setups)
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import TextIO
+
+from relayarr.config import LogSettings, Settings
+from relayarr.jobqueue import JobContextFilter, JobQueue, Storage, open_storage
+
+HandlerSetup = Callable[[JobQueue], object]
+"""``def register(queue: JobQueue) -> None``: registers handlers on the queue it is given."""
+
+DEFAULT_SETUP = "register"
+
+
+class AppError(Exception):
+    """relayarr could not be put together (a bad ``--import``, a clashing handler)."""
+
+
+# -- storage -------------------------------------------------------------------------------
+
+
+async def open_queue_storage(url: str, *, create: bool = False) -> Storage:
+    """Open the queue's storage; with ``create`` make and migrate it, else insist it exists.
+
+    Without ``create`` a mistyped path or an unmigrated file is an error (StorageUnavailable
+    naming the file and advising ``relayarr migrate``) instead of a new, empty database.
+    """
+    return await open_storage(url, migrate=create)
+
+
+# -- the queue and its handlers ------------------------------------------------------------
+
+
+def build_queue(
+    settings: Settings,
+    storage: Storage,
+    *,
+    setups: Sequence[HandlerSetup] = (),
+    strict_types: bool = True,
+) -> JobQueue:
+    """A JobQueue on ``storage`` configured from ``settings.queue``, with relayarr's own
+    handlers and then those registered by each of ``setups`` (see :func:`import_setups`).
+
+    ``strict_types`` makes :meth:`JobQueue.add_job` refuse types nothing here handles.
+    Raises :class:`AppError` when a setup fails or two register the same type.
+    """
+    options = settings.queue
+    queue = JobQueue(
+        storage,
+        lease_seconds=options.lease_seconds,
+        poll_interval=options.poll_interval,
+        max_rescues=options.max_rescues,
+        strict_types=strict_types,
+    )
+    register_builtin_handlers(queue, settings)
+    for setup in setups:
+        name = f"{getattr(setup, '__module__', '?')}:{getattr(setup, '__qualname__', setup)}"
+        try:
+            result = setup(queue)
+        except Exception as exc:
+            raise AppError(f"{name} failed: {_describe_exception(exc)}") from exc
+        if inspect.isawaitable(result):
+            if inspect.iscoroutine(result):
+                result.close()
+            raise AppError(f"{name} must be a plain function, not async; it registers handlers")
+    return queue
+
+
+def register_builtin_handlers(queue: JobQueue, settings: Settings) -> None:
+    """Register relayarr's own job handlers (the pipeline: "webhook", "scan-movie"...).
+
+    None exist yet; the issues that add them register them here.
+    """
+
+
+def import_setups(specs: Sequence[str]) -> list[HandlerSetup]:
+    """Resolve ``--import`` values: ``pkg.mod`` means ``pkg.mod.register``, and
+    ``pkg.mod:func`` names the function. Each is later called with the JobQueue.
+
+    The current directory is importable, as with ``celery -A`` or ``uvicorn``. Raises
+    :class:`AppError` naming the spec when a module or function cannot be found, or the
+    module fails while importing (with the file and line where it did).
+    """
+    if specs and os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    return [_import_setup(spec) for spec in specs]
+
+
+def _import_setup(spec: str) -> HandlerSetup:
+    module_name, _, attribute = spec.partition(":")
+    attribute = attribute or DEFAULT_SETUP
+    if not module_name or not all(part.isidentifier() for part in module_name.split(".")):
+        raise AppError(f"--import {spec!r}: expected MODULE or MODULE:FUNCTION")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and (module_name + ".").startswith(exc.name + "."):
+            raise AppError(f"--import {spec!r}: no module named {exc.name!r}") from exc
+        raise AppError(f"--import {spec!r}: {_describe_exception(exc)}") from exc
+    except Exception as exc:
+        raise AppError(f"--import {spec!r}: {_describe_exception(exc)}") from exc
+    target: object = module
+    for part in attribute.split("."):
+        if not hasattr(target, part):
+            hint = "" if ":" in spec else f" (name the function: {module_name}:FUNCTION)"
+            raise AppError(f"--import {spec!r}: {module_name} has no {attribute!r}{hint}")
+        target = getattr(target, part)
+    if not callable(target):
+        raise AppError(f"--import {spec!r}: {attribute!r} is not a function")
+    setup: HandlerSetup = target
+    return setup
+
+
+def _describe_exception(exc: BaseException) -> str:
+    """``Type: message (file:line)`` of where it was raised, for one-line reports."""
+    text = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, SyntaxError):
+        return text  # its message already names the file and line
+    # The innermost frame in real code, not in importlib's frozen machinery.
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith("<")]
+    if frames:
+        text += f" ({frames[-1].filename}:{frames[-1].lineno})"
+    return text
+
+
+# -- logging -------------------------------------------------------------------------------
+
+# Attributes every LogRecord has; anything else on a record came from ``extra=`` or a filter.
+_STANDARD_ATTRS = frozenset(
+    logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys() | {"message", "asctime"}
+)
+_LAST_HANDLER: list[logging.Handler] = []  # what configure_logging installed, to replace it
+
+
+def configure_logging(
+    log: LogSettings, *, level: str | int | None = None, stream: TextIO | None = None
+) -> logging.Handler:
+    """Send every log record to ``stream`` (stderr) as text or, with ``log.json_lines``,
+    one JSON object per line; either way stamped with the running job's id, type and
+    attempt (the queue's :class:`JobContextFilter`). ``level`` overrides ``log.level``.
+
+    Calling it again replaces the handler it installed before. Returns the handler.
+    """
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler.addFilter(JobContextFilter())
+    handler.setFormatter(JsonLineFormatter() if log.json_lines else KeyValueFormatter())
+    root = logging.getLogger()
+    for old in _LAST_HANDLER:
+        root.removeHandler(old)
+    _LAST_HANDLER[:] = [handler]
+    root.addHandler(handler)
+    root.setLevel(level if level is not None else log.level)
+    return handler
+
+
+def _context(record: logging.LogRecord) -> dict[str, object]:
+    """The record's structured context (``extra=`` and filter fields), without empty ones."""
+    return {
+        key: value
+        for key, value in record.__dict__.items()
+        if key not in _STANDARD_ATTRS and not key.startswith("_") and value is not None
+    }
+
+
+class KeyValueFormatter(logging.Formatter):
+    """``2024-05-01 12:00:00,123 INFO relayarr.x: job completed job_id=7 type=scan``."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        context = " ".join(f"{key}={value}" for key, value in _context(record).items())
+        if not context:
+            return line
+        head, newline, rest = line.partition("\n")  # keep context on the first line
+        return f"{head} {context}{newline}{rest}"
+
+
+class JsonLineFormatter(logging.Formatter):
+    """One JSON object per record: time, level, logger, message, context, exception."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            **_context(record),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+__all__ = [
+    "AppError",
+    "HandlerSetup",
+    "JsonLineFormatter",
+    "KeyValueFormatter",
+    "build_queue",
+    "configure_logging",
+    "import_setups",
+    "open_queue_storage",
+    "register_builtin_handlers",
+]
