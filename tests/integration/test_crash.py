@@ -345,11 +345,6 @@ def _state(pid: int) -> str:
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc")
-@pytest.mark.xfail(
-    strict=True,
-    reason="owner.is_dead_local takes a zombie (killed, not yet reaped) for alive: "
-    "/proc/<pid>/stat still exists with the same start ticks; it should check the state field",
-)
 async def test_zombie_worker_counts_as_dead(cluster: Cluster) -> None:
     await cluster.add(["work"] * 40)
     first = cluster.spawn("--concurrency", "4", "--work-seconds", "5")

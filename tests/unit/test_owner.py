@@ -65,6 +65,20 @@ def test_a_gone_local_process_is_dead() -> None:
     assert is_dead_local(f"{HOST}:{_gone_pid()}:12345:x")
 
 
+def test_a_zombie_is_dead() -> None:
+    # Killed but not reaped: /proc/<pid>/stat still exists, with the same start ticks.
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    ticks = process_start_ticks(process.pid)
+    assert ticks is not None
+    try:
+        process.kill()
+        os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOWAIT)  # dead, left unreaped
+        assert os.path.exists(f"/proc/{process.pid}/stat")
+        assert is_dead_local(str(OwnerId(HOST, process.pid, ticks, "x")))
+    finally:
+        process.wait()
+
+
 def test_a_reused_pid_is_dead(sleeper: subprocess.Popen[bytes]) -> None:
     # Same pid, different start ticks: the owner was an earlier process with that pid.
     ticks = process_start_ticks(sleeper.pid)

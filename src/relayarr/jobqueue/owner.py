@@ -18,6 +18,7 @@ import socket
 from dataclasses import dataclass
 
 UNKNOWN_TICKS = "0"  # no /proc (not Linux): the pid alone is checked
+GONE_STATES = frozenset("ZXx")  # zombie, dead: the pid exists but the worker is over
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +37,9 @@ class OwnerId:
 def process_start_ticks(pid: int) -> str | None:
     """Start time of ``pid`` in clock ticks since boot, or None if it is not running.
 
-    Returns :data:`UNKNOWN_TICKS` when ``/proc`` is not available.
+    A zombie (killed, not yet reaped by its parent) is not running: its ``/proc`` entry
+    lingers, but it will never renew a lease again. Returns :data:`UNKNOWN_TICKS` when
+    ``/proc`` is not available.
     """
     try:
         with open(f"/proc/{pid}/stat", "rb") as stat:
@@ -48,8 +51,10 @@ def process_start_ticks(pid: int) -> str | None:
     except (PermissionError, ProcessLookupError):
         return UNKNOWN_TICKS if _pid_exists(pid) else None
     # Field 2 (comm) may hold spaces and parentheses; the fields after its last ")" are
-    # reliable. That tail starts at field 3, so field 22 is index 19.
+    # reliable. That tail starts at field 3 (the state), so field 22 is index 19.
     fields = raw[raw.rfind(")") + 2 :].split()
+    if fields and fields[0] in GONE_STATES:
+        return None
     if len(fields) < 20:
         return UNKNOWN_TICKS
     return fields[19]
