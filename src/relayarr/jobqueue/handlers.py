@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -59,52 +59,88 @@ class Registration:
     breaker: BreakerPolicy | None
 
 
-def _positive(name: str, value: float | None) -> float | None:
-    if value is None:
-        return None
+def seconds(name: str, value: float, *, allow_zero: bool = False) -> float:
+    """Check a duration option: a finite number of seconds, > 0 (or >= 0 if allowed)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"{name} must be a number of seconds, got {value!r}")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number of seconds > 0, got {value!r}")
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be a finite number of seconds {bound}, got {value!r}")
     return float(value)
 
 
-def make_registration(
-    job_type: str,
-    fn: Handler,
-    *,
-    max_attempts: int | None,
-    timeout: float | None,
-    lease_seconds: float | None,
-    breaker: BreakerPolicy | bool | None,
-    default_breaker: BreakerPolicy | None,
-) -> Registration:
-    """Check a handler and its options; raise TypeError/ValueError on misuse."""
-    if not isinstance(job_type, str) or not job_type:
-        raise ValueError(f"job type must be a non-empty string, got {job_type!r}")
-    is_async = inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
-        getattr(fn, "__call__", None)  # noqa: B004 - an object with an async __call__
-    )
-    if not is_async:
-        raise TypeError(f"handler for {job_type!r} must be an async function, got {fn!r}")
-    if max_attempts is not None and (type(max_attempts) is not int or max_attempts < 1):
-        raise ValueError(f"max_attempts must be an integer >= 1, got {max_attempts!r}")
-    if breaker is None or breaker is True:
-        policy = default_breaker
-    elif breaker is False:
-        policy = None
-    elif isinstance(breaker, BreakerPolicy):
-        policy = breaker
-    else:
-        raise TypeError(f"breaker must be a BreakerPolicy, False or None, got {breaker!r}")
-    return Registration(
-        type=job_type,
-        fn=fn,
-        max_attempts=max_attempts,
-        timeout=_positive("timeout", timeout),
-        lease_seconds=_positive("lease_seconds", lease_seconds),
-        breaker=policy,
-    )
+class HandlerRegistry:
+    """The handlers of one node by job type, and the types it merely knows of.
+
+    A type is *known* when it has a handler here or was declared (a producer-only node
+    enqueues jobs that other nodes run); strict queues accept only known types.
+    """
+
+    def __init__(self, default_breaker: BreakerPolicy | None) -> None:
+        self._default_breaker = default_breaker
+        self._handlers: dict[str, Registration] = {}
+        self.known: set[str] = set()
+
+    def add(
+        self,
+        job_type: str,
+        fn: Handler,
+        *,
+        max_attempts: int | None,
+        timeout: float | None,
+        lease_seconds: float | None,
+        breaker: BreakerPolicy | bool | None,
+    ) -> Registration:
+        """Check and store a handler; ValueError/TypeError on misuse or a second handler."""
+        if not isinstance(job_type, str) or not job_type:
+            raise ValueError(f"job type must be a non-empty string, got {job_type!r}")
+        if job_type in self._handlers:
+            raise ValueError(f"job type {job_type!r} already has a handler")
+        is_async = inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
+            getattr(fn, "__call__", None)  # noqa: B004 - an object with an async __call__
+        )
+        if not is_async:
+            raise TypeError(f"handler for {job_type!r} must be an async function, got {fn!r}")
+        if max_attempts is not None and (type(max_attempts) is not int or max_attempts < 1):
+            raise ValueError(f"max_attempts must be an integer >= 1, got {max_attempts!r}")
+        if breaker is None or breaker is True:
+            policy = self._default_breaker
+        elif breaker is False:
+            policy = None
+        elif isinstance(breaker, BreakerPolicy):
+            policy = breaker
+        else:
+            raise TypeError(f"breaker must be a BreakerPolicy, False or None, got {breaker!r}")
+        registration = Registration(
+            type=job_type,
+            fn=fn,
+            max_attempts=max_attempts,
+            timeout=None if timeout is None else seconds("timeout", timeout),
+            lease_seconds=None
+            if lease_seconds is None
+            else seconds("lease_seconds", lease_seconds),
+            breaker=policy,
+        )
+        self._handlers[job_type] = registration
+        self.known.add(job_type)
+        return registration
+
+    def declare(self, job_types: Iterable[str]) -> None:
+        """Know these types without handling them here."""
+        for job_type in job_types:
+            if not isinstance(job_type, str) or not job_type:
+                raise ValueError(f"job type must be a non-empty string, got {job_type!r}")
+            self.known.add(job_type)
+
+    def get(self, job_type: str) -> Registration | None:
+        return self._handlers.get(job_type)
+
+    def __getitem__(self, job_type: str) -> Registration:
+        return self._handlers[job_type]
+
+    def types(self) -> list[str]:
+        """Types with a handler here, in registration order."""
+        return list(self._handlers)
 
 
-__all__ = ["Complete", "Handler", "JobSpec", "Registration", "make_registration"]
+__all__ = ["Complete", "Handler", "HandlerRegistry", "JobSpec", "Registration", "seconds"]

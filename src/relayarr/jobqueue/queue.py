@@ -17,7 +17,6 @@ retry and how long to wait, when a type's breaker opens.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Literal, TypeVar
@@ -27,7 +26,7 @@ from relayarr.jobqueue.clock import Clock
 from relayarr.jobqueue.context import SERVICE
 from relayarr.jobqueue.errors import InvalidJob, UnknownJobType
 from relayarr.jobqueue.events import EventBus, EventKind
-from relayarr.jobqueue.handlers import Handler, JobSpec, Registration, make_registration
+from relayarr.jobqueue.handlers import Handler, HandlerRegistry, JobSpec, Registration, seconds
 from relayarr.jobqueue.models import (
     DEFAULT_PRIORITY,
     Added,
@@ -49,14 +48,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_BREAKER = BreakerPolicy()
 
 H = TypeVar("H", bound=Handler)
-
-
-def _seconds(name: str, value: float, *, allow_zero: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a number of seconds, got {value!r}")
-    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"{name} must be a finite number of seconds > 0, got {value!r}")
-    return float(value)
 
 
 class JobQueue:
@@ -97,17 +88,16 @@ class JobQueue:
         self.storage = storage
         self.clock: Clock = clock or storage.clock
         self.owner = owner or make_owner()
-        self.lease_seconds = _seconds("lease_seconds", lease_seconds)
-        self.poll_interval = _seconds("poll_interval", poll_interval)
+        self.lease_seconds = seconds("lease_seconds", lease_seconds)
+        self.poll_interval = seconds("poll_interval", poll_interval)
         self.max_rescues = max_rescues
         self.default_max_attempts = default_max_attempts
-        self.backoff_base = _seconds("backoff_base", backoff_base, allow_zero=True)
-        self.backoff_max = _seconds("backoff_max", backoff_max, allow_zero=True)
+        self.backoff_base = seconds("backoff_base", backoff_base, allow_zero=True)
+        self.backoff_max = seconds("backoff_max", backoff_max, allow_zero=True)
         self.strict_types = strict_types
         self.default_breaker: BreakerPolicy | None = breaker or None
         self.events = EventBus(self.clock)
-        self._handlers: dict[str, Registration] = {}
-        self._known: set[str] = set()  # handled or declared: what strict_types accepts
+        self._registry = HandlerRegistry(self.default_breaker)
         self._worker: Worker | None = None
 
     # -- handlers ----------------------------------------------------------------------------
@@ -153,39 +143,32 @@ class JobQueue:
         for this type; ``breaker`` is a policy, None for the queue's, or False for none.
         Raises ValueError when the type already has a handler.
         """
-        if job_type in self._handlers:
-            raise ValueError(f"job type {job_type!r} already has a handler")
-        self._handlers[job_type] = make_registration(
+        self._registry.add(
             job_type,
             fn,
             max_attempts=max_attempts,
             timeout=timeout,
             lease_seconds=lease_seconds,
             breaker=breaker,
-            default_breaker=self.default_breaker,
         )
-        self._known.add(job_type)
         if self._worker is not None:
             self._worker.wake()
 
     def declare(self, *job_types: str) -> None:
         """Accept jobs of these types without handling them here (producer-only nodes)."""
-        for job_type in job_types:
-            if not isinstance(job_type, str) or not job_type:
-                raise ValueError(f"job type must be a non-empty string, got {job_type!r}")
-            self._known.add(job_type)
+        self._registry.declare(job_types)
 
     def handled_types(self) -> list[str]:
         """Types this node runs handlers for."""
-        return list(self._handlers)
+        return self._registry.types()
 
     def registration(self, job_type: str) -> Registration:
         """The handler and options for ``job_type``; KeyError if there is none."""
-        return self._handlers[job_type]
+        return self._registry[job_type]
 
     def breaker_policy(self, job_type: str) -> BreakerPolicy | None:
         """The breaker policy of a handled type, or None when it has no breaker."""
-        registration = self._handlers.get(job_type)
+        registration = self._registry.get(job_type)
         return registration.breaker if registration is not None else self.default_breaker
 
     # -- adding jobs -------------------------------------------------------------------------
@@ -265,12 +248,12 @@ class JobQueue:
         debounce: bool,
         parent_id: int | None,
     ) -> NewJob:
-        if self.strict_types and job_type not in self._known:
+        if self.strict_types and job_type not in self._registry.known:
             if not isinstance(job_type, str) or not job_type:
                 raise InvalidJob(f"job type must be a non-empty string, got {job_type!r}")
             raise UnknownJobType(job_type)
         if max_attempts is None:
-            registration = self._handlers.get(job_type)
+            registration = self._registry.get(job_type)
             if registration is not None and registration.max_attempts is not None:
                 max_attempts = registration.max_attempts
             else:
@@ -335,7 +318,7 @@ class JobQueue:
     async def stop(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109 - a drain budget
         """Stop claiming; let running jobs finish for up to ``timeout`` seconds, then cancel
         the rest and release them (pending again, the attempt not counted). Idempotent."""
-        timeout = _seconds("timeout", timeout, allow_zero=True)
+        timeout = seconds("timeout", timeout, allow_zero=True)
         worker = self._worker
         if worker is None:
             return
@@ -424,7 +407,7 @@ class JobQueue:
         cutoff: float | None = None
         if older_than is not None:
             age = older_than.total_seconds() if isinstance(older_than, timedelta) else older_than
-            cutoff = self.clock.now() - _seconds("older_than", age, allow_zero=True)
+            cutoff = self.clock.now() - seconds("older_than", age, allow_zero=True)
         if keep is not None and (type(keep) is not int or keep < 0):
             raise ValueError(f"keep must be an integer >= 0, got {keep!r}")
         return await self.storage.prune(

@@ -68,6 +68,8 @@ class Worker:
     async def start(self) -> None:
         """Reclaim what dead local workers left behind, then start the three loops."""
         await self.sweep()
+        if self._stopping:
+            return  # stop() was called while we swept: there is nothing to run down
         self._tasks = [
             asyncio.create_task(self._dispatch_loop(), name="jobqueue-dispatcher"),
             asyncio.create_task(self._heartbeat_loop(), name="jobqueue-heartbeats"),
@@ -95,6 +97,8 @@ class Worker:
     async def _stop(self, drain_seconds: float) -> None:
         self._stopping = True
         self._wake.set()
+        if not self._tasks:
+            return  # stopped during start(): no loop was started
         dispatcher, heartbeats, sweeper = self._tasks
         await dispatcher
         tasks = [run.task for run in self._running.values() if run.task is not None]
