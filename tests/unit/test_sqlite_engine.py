@@ -145,10 +145,38 @@ async def test_writes_of_one_loop_turn_share_one_commit(tmp_path: Path) -> None:
     clock = FakeClock()
     storage = await open_sqlite(tmp_path / "q.db", clock)
     try:
+        await storage.add([new_job(clock) for _ in range(50)])
+        jobs = await storage.claim("me", ["t"], 50, 30.0)
         before = storage.commits
-        added = await asyncio.gather(*(storage.add([new_job(clock)]) for _ in range(50)))
+        await asyncio.gather(*(storage.complete(job.lease, None) for job in jobs))
         assert storage.commits == before + 1
-        assert len({result[0].job.id for result in added}) == 50
+        assert (await storage.stats()).by_type["t"].completed == 50
+    finally:
+        await storage.aclose()
+
+
+async def test_concurrent_adds_get_distinct_ids_whether_eager_or_batched(tmp_path: Path) -> None:
+    clock = FakeClock()
+    for query in ("", "?synchronous=full"):
+        storage = await open_sqlite(tmp_path / f"q{len(query)}.db", clock, query)
+        try:
+            added = await asyncio.gather(*(storage.add([new_job(clock)]) for _ in range(50)))
+            assert len({result[0].job.id for result in added}) == 50
+        finally:
+            await storage.aclose()
+
+
+async def test_ids_are_never_reused_even_after_history_is_pruned(tmp_path: Path) -> None:
+    clock = FakeClock()
+    storage = await open_sqlite(tmp_path / "q.db", clock)
+    try:
+        await storage.add([new_job(clock) for _ in range(3)])
+        jobs = await storage.claim("me", ["t"], 3, 30.0)
+        for job in jobs:
+            await storage.complete(job.lease, None)
+        assert await storage.prune(keep=0) == 3
+        (again,) = await storage.add([new_job(clock)])
+        assert again.job.id > max(job.id for job in jobs)
     finally:
         await storage.aclose()
 

@@ -107,7 +107,8 @@ class Storage(Protocol):
 
     async def reclaim(self, dead_owners: Sequence[str], max_rescues: int) -> list[Job]:
         """Rescue processing jobs whose lease expired or whose owner is known dead: back to
-        pending with ``rescues + 1``, or to history as failed (poison) past ``max_rescues``."""
+        pending with ``rescues + 1``; to history as failed when that would pass
+        ``max_rescues`` (a poison job) or when the lost run was its last allowed attempt."""
         ...
 
     async def lease_owners(self) -> list[str]:

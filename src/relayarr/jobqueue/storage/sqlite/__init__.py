@@ -145,7 +145,7 @@ class SQLiteStorage:
             return []
         now = self._clock.now()
         return await self._writer.run(
-            lambda conn: _add(conn, jobs, now), heavy=len(jobs) > HEAVY_BATCH
+            lambda conn: _add(conn, jobs, now), heavy=len(jobs) > HEAVY_BATCH, eager=True
         )
 
     # -- the worker's path ---------------------------------------------------------------
@@ -179,10 +179,11 @@ class SQLiteStorage:
         return None if row is None else row[0]
 
     async def heartbeat(self, lease: Lease, lease_seconds: float) -> float:
-        expires = self._clock.now() + lease_seconds
+        now = self._clock.now()
+        expires = now + lease_seconds
 
         def op(conn: sqlite3.Connection) -> float:
-            cursor = conn.execute(Q["heartbeat"], (expires, lease.job_id, lease.token))
+            cursor = conn.execute(Q["heartbeat"], (expires, lease.job_id, lease.token, now))
             if cursor.rowcount != 1:
                 raise LeaseLost(lease.job_id)
             return expires
@@ -195,7 +196,7 @@ class SQLiteStorage:
         now = self._clock.now()
 
         def op(conn: sqlite3.Connection) -> tuple[Job, list[Added]]:
-            row = conn.execute(Q["take_leased"], (lease.job_id, lease.token)).fetchone()
+            row = conn.execute(Q["take_leased"], (lease.job_id, lease.token, now)).fetchone()
             if row is None:
                 raise LeaseLost(lease.job_id)
             done = _archive(conn, row, JobStatus.COMPLETED, now, None, result_json)
@@ -208,7 +209,7 @@ class SQLiteStorage:
 
         def op(conn: sqlite3.Connection) -> Job:
             if retry_at is None:
-                row = conn.execute(Q["take_leased"], (lease.job_id, lease.token)).fetchone()
+                row = conn.execute(Q["take_leased"], (lease.job_id, lease.token, now)).fetchone()
                 if row is None:
                     raise LeaseLost(lease.job_id)
                 return _archive(conn, row, JobStatus.FAILED, now, error, None)
@@ -218,6 +219,7 @@ class SQLiteStorage:
                 "uncount": 0,
                 "id": lease.job_id,
                 "token": lease.token,
+                "now": now,
             }
             row = conn.execute(Q["requeue_leased"], params).fetchone()
             if row is None:
@@ -236,6 +238,7 @@ class SQLiteStorage:
                 "uncount": 1,
                 "id": lease.job_id,
                 "token": lease.token,
+                "now": now,
             }
             # Keep the last error of an earlier attempt: release is not a failure.
             current = conn.execute(Q["get_active"], (lease.job_id,)).fetchone()
@@ -307,6 +310,14 @@ class SQLiteStorage:
                     )
                     rescued.append(_archive(conn, row, JobStatus.FAILED, now, error, None))
                     continue
+                if row[5] >= row[6]:
+                    conn.execute(Q["take_active"], (row[0],))
+                    error = (
+                        f"worker ({owner}) died or lost the lease during the last allowed "
+                        f"attempt ({row[5]} of {row[6]})"
+                    )
+                    rescued.append(_archive(conn, row, JobStatus.FAILED, now, error, None))
+                    continue
                 error = row[10] if row[10] else f"rescued after its worker ({owner}) stopped"
                 back = conn.execute(Q["rescue"], (now, error, row[0])).fetchone()
                 rescued.append(row_to_job(back))
@@ -356,10 +367,13 @@ class SQLiteStorage:
 
         async def drain(name: str, params: dict[str, Any]) -> None:
             nonlocal deleted
+
+            def batch(conn: sqlite3.Connection) -> int:
+                conn.execute(Q["raise_id_floor"])
+                return int(conn.execute(Q[name], params).rowcount)
+
             while True:
-                count = await self._writer.run(
-                    lambda conn: conn.execute(Q[name], params).rowcount, heavy=True
-                )
+                count = await self._writer.run(batch, heavy=True)
                 deleted += count
                 if progress is not None and count:
                     progress(deleted)
@@ -502,25 +516,26 @@ def _add(conn: sqlite3.Connection, jobs: Sequence[NewJob], now: float) -> list[A
 def _insert_many(
     conn: sqlite3.Connection, jobs: list[NewJob], now: float, created_at: datetime
 ) -> list[Added]:
-    """Insert jobs known not to collide; ids are consecutive (AUTOINCREMENT under our lock)."""
-    conn.executemany(
-        Q["insert_job"],
-        [
-            (
-                new.type,
-                new.payload_json,
-                new.priority,
-                new.max_attempts,
-                new.run_at,
-                now,
-                new.unique_key,
-                new.parent_id,
-            )
-            for new in jobs
-        ],
-    )
-    last = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
-    first = last - len(jobs) + 1
+    """Insert jobs known not to collide, under consecutive fresh ids (we hold the write lock)."""
+    first = conn.execute(Q["next_id"]).fetchone()[0]
+    params = [
+        (
+            first + index,
+            new.type,
+            new.payload_json,
+            new.priority,
+            new.max_attempts,
+            new.run_at,
+            now,
+            new.unique_key,
+            new.parent_id,
+        )
+        for index, new in enumerate(jobs)
+    ]
+    if len(params) == 1:
+        conn.execute(Q["insert_job"], params[0])
+    else:
+        conn.executemany(Q["insert_job"], params)
     pending = JobStatus.PENDING
     return [
         Added(

@@ -1,11 +1,21 @@
 -- Every statement the SQLite engine runs. Column lists are fixed so rows map to Job by
 -- position (see rows.py): active rows pad finished_at/result, history rows pad the lease.
 
+-- name: next_id
+-- The first free id: past every id in either table and every id ever pruned.
+SELECT max(coalesce((SELECT max(id) FROM job_queue), 0),
+           coalesce((SELECT max(id) FROM job_history), 0),
+           (SELECT high_water FROM id_floor)) + 1
+
 -- name: insert_job
--- Store one new pending job; the caller reads lastrowid.
-INSERT INTO job_queue (type, payload, priority, status, attempts, max_attempts, run_at,
+-- Store one new pending job under an id from next_id.
+INSERT INTO job_queue (id, type, payload, priority, status, attempts, max_attempts, run_at,
                        created_at, unique_key, parent_id)
-VALUES (?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?)
+VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?)
+
+-- name: raise_id_floor
+-- Remember the largest history id before prune deletes it, so it is never handed out again.
+UPDATE id_floor SET high_water = max(high_water, coalesce((SELECT max(id) FROM job_history), 0))
 
 -- name: find_unique
 -- The active job holding a unique key, if any.
@@ -40,13 +50,14 @@ SELECT min(run_at) FROM job_queue
 WHERE status = 'pending' AND type IN (SELECT value FROM json_each(?))
 
 -- name: heartbeat
--- Extend a lease, fenced by its token.
+-- Extend a lease that is still held: fenced by its token and its expiry.
 UPDATE job_queue SET lease_expires_at = ?
-WHERE id = ? AND lease_token = ? AND status = 'processing'
+WHERE id = ? AND lease_token = ? AND status = 'processing' AND lease_expires_at > ?
 
 -- name: take_leased
--- Remove a leased job from the active table (fenced), returning it for history.
-DELETE FROM job_queue WHERE id = ? AND lease_token = ? AND status = 'processing'
+-- Remove a leased job from the active table (fenced by token and expiry), for history.
+DELETE FROM job_queue
+WHERE id = ? AND lease_token = ? AND status = 'processing' AND lease_expires_at > ?
 RETURNING id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
           started_at, last_error, unique_key, parent_id, lease_owner, lease_token,
           lease_expires_at, rescues, NULL, NULL
@@ -71,7 +82,7 @@ UPDATE job_queue
 SET status = 'pending', run_at = :run_at, last_error = :error,
     attempts = attempts - :uncount, started_at = CASE WHEN :uncount THEN NULL ELSE started_at END,
     lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
-WHERE id = :id AND lease_token = :token AND status = 'processing'
+WHERE id = :id AND lease_token = :token AND status = 'processing' AND lease_expires_at > :now
 RETURNING id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
           started_at, last_error, unique_key, parent_id, lease_owner, lease_token,
           lease_expires_at, rescues, NULL, NULL

@@ -78,18 +78,31 @@ class Writer:
         self.commits = 0
         self._idle = asyncio.Event()  # set whenever no batch is queued or running
 
-    async def run(self, op: Callable[[sqlite3.Connection], T], *, heavy: bool = False) -> T:
-        """Run ``op(conn)`` inside a write transaction; return its result after COMMIT."""
+    async def run(
+        self, op: Callable[[sqlite3.Connection], T], *, heavy: bool = False, eager: bool = False
+    ) -> T:
+        """Run ``op(conn)`` inside a write transaction; return its result after COMMIT.
+
+        ``eager``: when the writer is idle, commit at once in the caller's turn instead of
+        waiting one loop turn for company. Right for a caller that writes one thing at a
+        time (a producer adding jobs); operations that usually come in crowds (claims,
+        completions) leave it off so they share commits.
+        """
         if self._closed:
             raise StorageUnavailable("storage is closed", where=self._where)
         loop = self._loop
         if loop is None:
             loop = self._loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._queue.append(_Pending(op, future, heavy))
-        if not self._running:
+        pending = _Pending(op, future, heavy)
+        if eager and not self._running and not self._threaded and not heavy:
             self._running = True
-            loop.call_soon(self._flush)
+            self._settle([pending], self._execute([pending]))
+        else:
+            self._queue.append(pending)
+            if not self._running:
+                self._running = True
+                loop.call_soon(self._flush)
         result: T = await future
         return result
 
