@@ -1,0 +1,111 @@
+"""Measurements and the small tools every workload shares: timers, percentiles, stall watch."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+JOB_TYPE = "noop"  # every benchmark job is a no-op of this type
+LATENCY_PAUSE = (0.001, 0.02)  # seconds of random idle time before each latency sample
+
+
+@dataclass(frozen=True, slots=True)
+class Throughput:
+    """``jobs`` handled in ``seconds``; ``commits`` is the engine's commit count if known."""
+
+    jobs: int
+    seconds: float
+    commits: int | None = None
+    max_stall: float | None = None  # seconds: longest event-loop stall seen meanwhile
+
+    @property
+    def rate(self) -> float:
+        """Jobs per second."""
+        return self.jobs / self.seconds if self.seconds > 0 else math.inf
+
+
+@dataclass(frozen=True, slots=True)
+class Latency:
+    """Enqueue-to-start times of individual jobs, in seconds."""
+
+    samples: Sequence[float]
+
+    @property
+    def p50(self) -> float:
+        return percentile(self.samples, 50)
+
+    @property
+    def p99(self) -> float:
+        return percentile(self.samples, 99)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile by linear interpolation between closest ranks."""
+    if not values:
+        raise ValueError("no samples")
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low = math.floor(position)
+    high = math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def sqlite_url(path: Path) -> str:
+    """relayarr's URL for a database file (an absolute path gives ``sqlite:////...``)."""
+    return "sqlite:///" + str(path.absolute())
+
+
+class StallMonitor:
+    """Watch the running event loop: a task sleeps 1 ms at a time and keeps the largest
+    overshoot, which is the longest stretch some callback held the loop.
+
+    >>> async with StallMonitor() as monitor:  # doctest: +SKIP
+    ...     await work()
+    >>> monitor.max_stall
+    """
+
+    TICK = 0.001
+
+    def __init__(self) -> None:
+        self.max_stall = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _watch(self) -> None:
+        clock = time.perf_counter
+        while True:
+            before = clock()
+            await asyncio.sleep(self.TICK)
+            overshoot = clock() - before - self.TICK
+            if overshoot > self.max_stall:
+                self.max_stall = overshoot
+
+    async def __aenter__(self) -> StallMonitor:
+        self._task = asyncio.create_task(self._watch(), name="bench-stall-monitor")
+        await asyncio.sleep(0)  # let it take its first reading
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        try:
+            await self._task
+        except asyncio.CancelledError:
+            # Ours, unless the caller's task is being cancelled too: then pass it on.
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise
