@@ -1,0 +1,141 @@
+"""``python -m benchmarks``: run the suite, print the table, write bench-results/latest.md.
+
+>>> python -m benchmarks --quick              # doctest: +SKIP
+>>> python -m benchmarks --only drain,latency --runs 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchmarks import report
+from benchmarks.suite import WORKLOADS, Config, Runner, log
+
+DEFAULT_OUTPUT = Path("bench-results/latest.md")
+
+
+def _counts(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected numbers like 1,8,32, got {text!r}") from exc
+    if not values or any(value < 1 for value in values):
+        raise argparse.ArgumentTypeError(f"expected positive numbers, got {text!r}")
+    return values
+
+
+def _positive(text: str) -> int:
+    value = _counts(text)
+    if len(value) != 1:
+        raise argparse.ArgumentTypeError(f"expected one positive number, got {text!r}")
+    return value[0]
+
+
+def _workloads(text: str) -> tuple[str, ...]:
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [name for name in names if name not in WORKLOADS]
+    if unknown or not names:
+        choices = ", ".join(WORKLOADS)
+        raise argparse.ArgumentTypeError(
+            f"unknown workload(s) {', '.join(unknown) or text!r}; choose from {choices}"
+        )
+    return names
+
+
+def parse_args(argv: Sequence[str] | None = None) -> tuple[Config, argparse.Namespace]:
+    defaults = Config()
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="relayarr's job queue against huey's SqliteStorage on this machine.",
+    )
+    parser.add_argument("--quick", action="store_true", help="a small run (about a minute)")
+    parser.add_argument(
+        "--jobs", type=_positive, help=f"jobs per workload (default {defaults.jobs:,})"
+    )
+    parser.add_argument(
+        "--batch-jobs",
+        type=_positive,
+        help=f"jobs in the big add_jobs call (default {defaults.batch_jobs:,})",
+    )
+    parser.add_argument(
+        "--runs", type=_positive, help=f"runs per workload (default {defaults.runs})"
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=_counts,
+        help="relayarr drain concurrencies to try, best reported (default 1,8,32)",
+    )
+    parser.add_argument(
+        "--huey-workers",
+        type=_counts,
+        help="huey consumer worker threads to try, best reported (default 1)",
+    )
+    parser.add_argument(
+        "--latency-samples",
+        type=_positive,
+        help=f"idle latency samples, spread over the runs (default {defaults.latency_samples})",
+    )
+    parser.add_argument(
+        "--history-rows",
+        type=_positive,
+        help=f"history rows for the claim-cost workload (default {defaults.history_rows:,})",
+    )
+    parser.add_argument(
+        "--pair-jobs",
+        type=_positive,
+        help=f"claim+complete pairs timed per history run (default {defaults.pair_jobs:,})",
+    )
+    parser.add_argument(
+        "--only", type=_workloads, help=f"run only these workloads: {', '.join(WORKLOADS)}"
+    )
+    parser.add_argument("--no-huey", action="store_true", help="skip the huey peer")
+    parser.add_argument("--tmpdir", type=Path, help="where the database files go (on disk!)")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=DEFAULT_OUTPUT,
+        help=f"Markdown copy of the table (default {DEFAULT_OUTPUT})",
+    )
+    args = parser.parse_args(argv)
+    config = Config.quick() if args.quick else defaults
+    overrides = {
+        "jobs": args.jobs,
+        "batch_jobs": args.batch_jobs,
+        "runs": args.runs,
+        "concurrency": args.concurrency,
+        "huey_workers": args.huey_workers,
+        "latency_samples": args.latency_samples,
+        "history_rows": args.history_rows,
+        "pair_jobs": args.pair_jobs,
+        "workloads": args.only,
+        "tmpdir": args.tmpdir,
+    }
+    config = dataclasses.replace(
+        config, **{name: value for name, value in overrides.items() if value is not None}
+    )
+    if args.no_huey:
+        config = dataclasses.replace(config, peers=False)
+    return config, args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    config, args = parse_args(argv)
+    load_before = report.loadavg()
+    log(f"running {', '.join(config.workloads)} with {config.jobs:,} jobs, {config.runs} run(s)")
+    results = Runner(config).run()
+    built = report.build(config, results, argv, (load_before, report.loadavg()))
+    report.print_rich(built)
+    output: Path = args.output
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(report.markdown(built), encoding="utf-8")
+    log(f"wrote {output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
