@@ -1,0 +1,96 @@
+"""``relayarr migrate`` and ``relayarr worker``: the schema, and running handlers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Annotated
+
+import typer
+
+from relayarr.app import HandlerSetup, build_queue, import_setups
+from relayarr.cli.base import ImportOption, JsonFlag, app, run, state, with_storage
+from relayarr.cli.output import emit_json
+from relayarr.config import Settings
+from relayarr.jobqueue import Storage
+
+logger = logging.getLogger(__name__)
+
+
+@app.command()
+def migrate(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Create the queue database, or upgrade its schema; safe to run again."""
+    settings = state(ctx).settings()
+
+    async def body(storage: Storage) -> None:
+        engine, where = storage.capabilities.engine, storage.where
+        if as_json:
+            emit_json({"engine": engine, "where": where, "schema": "up to date"})
+        else:
+            typer.echo(f"schema up to date: {engine} database at {where}")
+
+    run(with_storage(settings, body, create=True))
+
+
+@app.command()
+def worker(
+    ctx: typer.Context,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, help="Jobs run at a time (default: queue.concurrency, 4)."),
+    ] = None,
+    imports: ImportOption = None,
+) -> None:
+    """Run job handlers until SIGINT or SIGTERM, then stop gracefully.
+
+    On a stop signal the worker claims nothing more, lets running jobs finish for up to
+    queue.stop_timeout seconds and puts the rest back as pending. Creates and migrates
+    the database if needed. Handlers come from relayarr and from --import modules.
+    """
+    settings = state(ctx).settings(service=True)
+    setups = import_setups(imports or [])
+    run(_run_worker(settings, setups, concurrency or settings.queue.concurrency))
+
+
+async def _run_worker(settings: Settings, setups: list[HandlerSetup], concurrency: int) -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+
+    def on_signal(signum: signal.Signals) -> None:
+        if stop.is_set():
+            logger.warning(
+                "already stopping; waiting for running jobs", extra={"signal": signum.name}
+            )
+            return
+        logger.info("stop requested", extra={"signal": signum.name})
+        stop.set()
+
+    async def body(storage: Storage) -> None:
+        queue = build_queue(settings, storage, setups=setups)
+        types = queue.handled_types()
+        if not types:
+            logger.warning("no job handlers registered: jobs stay pending (see --import)")
+        logger.info(
+            "worker starting",
+            extra={
+                "queue": storage.where,
+                "concurrency": concurrency,
+                "types": ",".join(sorted(types)),
+                "owner": queue.owner,
+            },
+        )
+        await queue.start(concurrency=concurrency)
+        try:
+            await stop.wait()
+        finally:
+            await queue.stop(timeout=settings.queue.stop_timeout)
+        logger.info("shutdown complete")
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal, signum)
+    try:
+        await with_storage(settings, body, create=True)
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
