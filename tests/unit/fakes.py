@@ -167,8 +167,17 @@ class MemoryStorage:
         return min(times, default=None)
 
     def _leased(self, lease: Lease) -> Job:
+        # An expired lease is lost even before anyone reclaims it: the job may already
+        # be running elsewhere, so no write may go through on it.
         job = self.active.get(lease.job_id)
-        if job is None or job.status is not JobStatus.PROCESSING or job.lease_token != lease.token:
+        if (
+            job is None
+            or job.status is not JobStatus.PROCESSING
+            or job.lease_token != lease.token
+            or (
+                job.lease_expires_at is not None and job.lease_expires_at.timestamp() <= self._now()
+            )
+        ):
             raise LeaseLost(lease.job_id)
         return job
 

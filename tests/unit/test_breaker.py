@@ -162,6 +162,7 @@ def test_any_history_keeps_the_invariants(steps: list[Step]) -> None:
         if state.phase is BreakerPhase.OPEN:
             assert state.reopen_at is not None
             assert state.opened_at is not None
-            assert state.reopen_at - state.opened_at <= POLICY.max_cooldown
+            # reopen_at is stored as a time, so the difference carries float rounding.
+            assert state.reopen_at - state.opened_at <= POLICY.max_cooldown + 1e-9
         if state.phase is BreakerPhase.CLOSED:
             assert state.failures < POLICY.threshold
