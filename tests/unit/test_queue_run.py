@@ -327,7 +327,9 @@ async def test_claim_order_is_priority_then_age(queue: JobQueue) -> None:
     assert order == [2, 3, 1]
 
 
-async def test_delayed_job_runs_once_due(queue: JobQueue, clock: FakeClock) -> None:
+async def test_delayed_job_runs_once_due(
+    queue: JobQueue, storage: MemoryStorage, clock: FakeClock
+) -> None:
     ran = asyncio.Event()
 
     @queue.handler("later")
@@ -335,8 +337,10 @@ async def test_delayed_job_runs_once_due(queue: JobQueue, clock: FakeClock) -> N
         ran.set()
 
     await queue.start()
+    idle_before = storage.calls["next_due"]
     await queue.add_job("later", delay=30)
-    await asyncio.sleep(0.01)
+    # The add woke the dispatcher; once it asks for the next due time it found nothing due.
+    await wait_until(lambda: storage.calls["next_due"] > idle_before, "the dispatcher to idle")
     assert not ran.is_set()
     clock.advance(30)
     queue.wake()
