@@ -157,7 +157,7 @@ def jobs_prune(
         if as_json:
             output.emit_json({"deleted": deleted})
         else:
-            typer.echo(f"pruned {deleted} finished job{'s' if deleted != 1 else ''}")
+            typer.echo(f"pruned {deleted:,} finished job{'s' if deleted != 1 else ''}")
 
     run(with_queue(settings, body))
 
