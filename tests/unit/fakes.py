@@ -60,6 +60,8 @@ class MemoryStorage:
         self.breaker_states: dict[str, BreakerState] = {}
         self.calls: Counter[str] = Counter()
         self.fail_heartbeats = 0  # raise StorageBusy from this many heartbeats
+        self.fail_claims = 0  # ... from this many claims
+        self.fail_completes = 0  # ... from this many completes
         self.closed = False
         self.last_prune: tuple[float | None, int | None, tuple[JobStatus, ...]] | None = None
         self._next_id = 1
@@ -131,6 +133,9 @@ class MemoryStorage:
         self, owner: str, types: Sequence[str], limit: int, lease_seconds: float
     ) -> builtins.list[Job]:
         self.calls["claim"] += 1
+        if self.fail_claims:
+            self.fail_claims -= 1
+            raise StorageBusy("fake busy", where="memory")
         now = self._now()
         due = sorted(
             (
@@ -208,6 +213,9 @@ class MemoryStorage:
         self, lease: Lease, result_json: str | None, follow_ups: Sequence[NewJob] = ()
     ) -> tuple[Job, builtins.list[Added]]:
         self.calls["complete"] += 1
+        if self.fail_completes:
+            self.fail_completes -= 1
+            raise StorageBusy("fake busy", where="memory")
         job = self._leased(lease)
         result = json.loads(result_json) if result_json is not None else None
         done = self._archive(job, JobStatus.COMPLETED, result=result)

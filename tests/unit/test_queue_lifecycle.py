@@ -371,3 +371,43 @@ async def test_jobs_claimed_while_stopping_are_released_unrun(clock: FakeClock) 
     await storage.stopping
     back = await queue.get_job(job.id)
     assert (back.status, back.attempts) == (JobStatus.PENDING, 0)
+
+
+async def test_a_failed_claim_is_logged_and_tried_again(
+    queue: JobQueue, storage: MemoryStorage, caplog: pytest.LogCaptureFixture
+) -> None:
+    ran = asyncio.Event()
+
+    @queue.handler("work")
+    async def work(job: Job) -> None:
+        ran.set()
+
+    storage.fail_claims = 1
+    await queue.add_job("work")
+    await queue.start()
+    await wait_until(lambda: storage.calls["claim"] >= 1, "the failing claim")
+    queue.wake()  # cut the pause after an error short; the next claim succeeds
+    await asyncio.wait_for(ran.wait(), timeout=5.0)
+    assert "dispatcher error; retrying" in caplog.text
+
+
+async def test_an_unrecordable_outcome_leaves_the_job_to_its_lease(
+    queue: JobQueue, storage: MemoryStorage, caplog: pytest.LogCaptureFixture
+) -> None:
+    done: list[int] = []
+
+    @queue.handler("work")
+    async def work(job: Job) -> None:
+        done.append(job.id)
+
+    storage.fail_completes = 1
+    events = queue.events.subscribe(kinds={EventKind.COMPLETED})
+    await queue.start()
+    first = await queue.add_job("work")
+    second = await queue.add_job("work")
+    await next_event(events, EventKind.COMPLETED, second.id)
+    # The first job's completion failed: it stays leased (the sweep brings it back once the
+    # lease expires), and its slot was freed for the second job.
+    assert done == [first.id, second.id]
+    assert storage.active[first.id].status is JobStatus.PROCESSING
+    assert "job outcome could not be recorded" in caplog.text

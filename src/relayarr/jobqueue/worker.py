@@ -219,7 +219,18 @@ class Worker:
                 jobs = await self.storage.claim(self.owner, [name], 1, lease)
                 claimed.extend((job, True) for job in jobs)
         if types and len(claimed) < free:
-            jobs = await self.storage.claim(self.owner, types, free - len(claimed), lease)
+            try:
+                jobs = await self.storage.claim(self.owner, types, free - len(claimed), lease)
+            except JobQueueError:
+                if not claimed:
+                    raise
+                # Run the probes we already hold rather than strand them until expiry.
+                logger.warning(
+                    "claim failed after a probe claim; running the probe",
+                    exc_info=True,
+                    extra={"service": SERVICE, "operation": "claim"},
+                )
+                return claimed, waiting
             claimed.extend((job, False) for job in jobs)
         return claimed, waiting
 
