@@ -6,7 +6,10 @@ The behaviour every engine shares is in the conformance suite (tests/contract).
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -311,3 +314,26 @@ async def test_reads_do_not_wait_for_a_writer_in_another_process(tmp_path: Path)
         other.execute("ROLLBACK")
         other.close()
         await storage.aclose()
+
+
+async def test_read_only_database_is_named_read_only(tmp_path: Path) -> None:
+    """Root ignores file modes, so the file and directory are made immutable instead."""
+    folder = tmp_path / "ro"
+    path = folder / "q.db"
+    storage = await open_storage(f"sqlite:///{path}")
+    await storage.aclose()
+    if os.geteuid() == 0:
+        lock = ["chattr", "+i", str(path), str(folder)]
+        unlock = ["chattr", "-i", str(path), str(folder)]
+    else:
+        lock = ["chmod", "a-w", str(path), str(folder)]
+        unlock = ["chmod", "u+w", str(path), str(folder)]
+    if shutil.which(lock[0]) is None or subprocess.run(lock, check=False).returncode != 0:
+        pytest.skip(f"cannot make a read-only file here with {lock[0]}")
+    try:
+        for migrate in (True, False):
+            with pytest.raises(StorageUnavailable, match="read-only") as info:
+                await open_storage(f"sqlite:///{path}", migrate=migrate)
+            assert str(path) in str(info.value)
+    finally:
+        subprocess.run(unlock, check=True)

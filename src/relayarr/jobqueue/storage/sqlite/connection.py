@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlsplit
@@ -91,7 +93,7 @@ def connect(options: SQLiteOptions, *, create: bool) -> sqlite3.Connection:
             uri, uri=True, isolation_level=None, check_same_thread=False, cached_statements=128
         )
     except sqlite3.Error as exc:
-        raise translate(exc, str(path)) from exc
+        raise _explain(exc, path) from exc
     try:
         conn.execute("PRAGMA busy_timeout = 0")
         mode_row = conn.execute("PRAGMA journal_mode = WAL").fetchone()
@@ -105,11 +107,35 @@ def connect(options: SQLiteOptions, *, create: bool) -> sqlite3.Connection:
         conn.execute("PRAGMA temp_store = MEMORY")
     except sqlite3.Error as exc:
         conn.close()
-        raise translate(exc, str(path)) from exc
+        raise _explain(exc, path) from exc
     except StorageError:
         conn.close()
         raise
     return conn
+
+
+def _explain(exc: sqlite3.Error, path: Path) -> StorageError:
+    """translate(), but tell a read-only file or directory apart from a missing one."""
+    error = translate(exc, str(path))
+    if isinstance(error, StorageUnavailable) and path.exists() and not _writable(path):
+        return StorageUnavailable(
+            "database is read-only (the file or its directory cannot be written; "
+            "SQLite also needs to create the -wal and -shm files beside it)",
+            where=str(path),
+        )
+    return error
+
+
+def _writable(path: Path) -> bool:
+    """Whether the file and its directory can really be written (root ignores modes, so
+    os.access is not enough: an immutable attribute or a read-only mount still refuses)."""
+    try:
+        os.close(os.open(path, os.O_RDWR))
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError:
+        return False
+    return True
 
 
 def is_busy(exc: BaseException) -> bool:
