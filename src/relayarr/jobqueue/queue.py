@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Literal, TypeVar
+from typing import Literal, NoReturn, TypeVar
 
 from relayarr.jobqueue.breaker import BreakerPolicy
 from relayarr.jobqueue.clock import Clock
@@ -193,14 +193,16 @@ class JobQueue:
         returned instead (``debounce`` pushes its run_at to this one's). Raises
         :class:`InvalidJob`, or :class:`UnknownJobType` under ``strict_types``.
         """
-        new = self._prepare(
+        if self.strict_types and job_type not in self._registry.known:
+            self._refuse_type(job_type)
+        new = NewJob.create(
             job_type,
             payload,
-            self.clock.now(),
+            now=self.clock.now(),
             priority=priority,
             delay=delay,
             run_at=run_at,
-            max_attempts=max_attempts,
+            max_attempts=self._default_attempts(job_type) if max_attempts is None else max_attempts,
             unique_key=unique_key,
             debounce=debounce,
             parent_id=parent_id,
@@ -211,8 +213,7 @@ class JobQueue:
 
     async def add_jobs(self, specs: Iterable[JobSpec]) -> list[Job]:
         """Store many jobs in one transaction, all or none; returns them in order."""
-        now = self.clock.now()
-        new = [self.prepare_spec(spec, now) for spec in specs]
+        new = self.prepare_specs(specs, self.clock.now())
         if not new:
             return []
         added = await self.storage.add(new)
@@ -220,56 +221,56 @@ class JobQueue:
         return [item.job for item in added]
 
     def prepare_spec(self, spec: JobSpec, now: float, *, parent_id: int | None = None) -> NewJob:
-        """Validate a :class:`JobSpec`; ``parent_id`` applies when the spec names none."""
-        return self._prepare(
-            spec.type,
-            spec.payload,
-            now,
-            priority=spec.priority,
-            delay=spec.delay,
-            run_at=spec.run_at,
-            max_attempts=spec.max_attempts,
-            unique_key=spec.unique_key,
-            debounce=spec.debounce,
-            parent_id=spec.parent_id if spec.parent_id is not None else parent_id,
-        )
+        """Validate one job spec for storage (see :meth:`prepare_specs`)."""
+        return self.prepare_specs((spec,), now, parent_id=parent_id)[0]
 
-    def _prepare(
-        self,
-        job_type: str,
-        payload: Mapping[str, object] | None,
-        now: float,
-        *,
-        priority: int,
-        delay: float,
-        run_at: datetime | None,
-        max_attempts: int | None,
-        unique_key: str | None,
-        debounce: bool,
-        parent_id: int | None,
-    ) -> NewJob:
-        if self.strict_types and job_type not in self._registry.known:
-            if not isinstance(job_type, str) or not job_type:
-                raise InvalidJob(f"job type must be a non-empty string, got {job_type!r}")
-            raise UnknownJobType(job_type)
-        if max_attempts is None:
-            registration = self._registry.get(job_type)
-            if registration is not None and registration.max_attempts is not None:
-                max_attempts = registration.max_attempts
-            else:
-                max_attempts = self.default_max_attempts
-        return NewJob.create(
-            job_type,
-            payload,
-            now=now,
-            priority=priority,
-            delay=delay,
-            run_at=run_at,
-            max_attempts=max_attempts,
-            unique_key=unique_key,
-            debounce=debounce,
-            parent_id=parent_id,
-        )
+    def prepare_specs(
+        self, specs: Iterable[JobSpec], now: float, *, parent_id: int | None = None
+    ) -> list[NewJob]:
+        """Validate job specs for storage; ``parent_id`` applies where a spec names none."""
+        # A tight loop on purpose: batches of 100,000 jobs should cost little more than
+        # NewJob.create itself, so lookups are hoisted and defaults cached per type.
+        create = NewJob.create
+        known = self._registry.known
+        strict = self.strict_types
+        attempts: dict[str, int] = {}
+        prepared: list[NewJob] = []
+        append = prepared.append
+        for spec in specs:
+            job_type = spec.type
+            if strict and job_type not in known:
+                self._refuse_type(job_type)
+            max_attempts = spec.max_attempts
+            if max_attempts is None:
+                max_attempts = attempts.get(job_type)
+                if max_attempts is None:
+                    max_attempts = attempts[job_type] = self._default_attempts(job_type)
+            append(
+                create(
+                    job_type,
+                    spec.payload,
+                    now=now,
+                    priority=spec.priority,
+                    delay=spec.delay,
+                    run_at=spec.run_at,
+                    max_attempts=max_attempts,
+                    unique_key=spec.unique_key,
+                    debounce=spec.debounce,
+                    parent_id=spec.parent_id if spec.parent_id is not None else parent_id,
+                )
+            )
+        return prepared
+
+    def _refuse_type(self, job_type: object) -> NoReturn:
+        if not isinstance(job_type, str) or not job_type:
+            raise InvalidJob(f"job type must be a non-empty string, got {job_type!r}")
+        raise UnknownJobType(job_type)
+
+    def _default_attempts(self, job_type: str) -> int:
+        registration = self._registry.get(job_type)
+        if registration is not None and registration.max_attempts is not None:
+            return registration.max_attempts
+        return self.default_max_attempts
 
     def announce(self, added: Sequence[Added]) -> None:
         """Publish "added" for newly created jobs and wake the local dispatcher."""

@@ -191,10 +191,7 @@ def _prepare_outcome(
     result_json = None if value is None else dump_json(value, f"result of {run.job.type!r} handler")
     if not specs:
         return result_json, []
-    now = worker.clock.now()
-    return result_json, [
-        worker.queue.prepare_spec(spec, now, parent_id=run.job.id) for spec in specs
-    ]
+    return result_json, worker.queue.prepare_specs(specs, worker.clock.now(), parent_id=run.job.id)
 
 
 async def _succeeded(worker: Worker, run: Running, result: object, duration_ms: float) -> None:
