@@ -1,0 +1,115 @@
+"""Contract: shared circuit-breaker state, and the wake-up hint.
+
+Breaker semantics of :meth:`Storage.update_breaker` pinned down here:
+
+* the transition receives the stored state of that name, or None when there is none;
+* a state it returns is stored as given and returned;
+* None deletes the stored state (a no-op when there is none), and update_breaker returns None;
+* it must be pure: an engine may call it more than once (optimistic retries), and only the
+  result of the call that commits counts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+from relayarr.jobqueue.clock import FakeClock
+from relayarr.jobqueue.models import BreakerPhase, BreakerState
+from relayarr.jobqueue.storage import BreakerTransition, Storage
+from relayarr.jobqueue.testing.base import START, TYPE_A, TYPE_B, ContractBase
+
+
+def tripped(name: str) -> BreakerState:
+    """A breaker with every field set away from its default."""
+    return BreakerState(
+        name=name,
+        phase=BreakerPhase.OPEN,
+        failures=3,
+        opened_at=START + 1.5,
+        reopen_at=START + 61.5,
+        trips=2,
+        probe_owner="worker-probe",
+        updated_at=START + 1.5,
+    )
+
+
+def constant(state: BreakerState | None) -> BreakerTransition:
+    """A transition that stores ``state`` whatever was there."""
+    return lambda _current: state
+
+
+def count_failure(state: BreakerState | None, name: str) -> BreakerState:
+    current = state or BreakerState(name=name)
+    return dataclasses.replace(current, failures=current.failures + 1)
+
+
+class BreakerContract(ContractBase):
+    """breakers(), update_breaker() and wait_for_change()."""
+
+    async def test_breaker_is_created_from_none_and_stored_as_given(self, storage: Storage) -> None:
+        assert await storage.breakers() == []
+        seen: list[BreakerState | None] = []
+
+        def create(current: BreakerState | None) -> BreakerState:
+            seen.append(current)
+            return tripped(TYPE_A)
+
+        assert await storage.update_breaker(TYPE_A, create) == tripped(TYPE_A)
+        assert seen
+        assert set(seen) == {None}
+        assert await storage.breakers() == [tripped(TYPE_A)]
+
+    async def test_transition_sees_the_stored_state(self, storage: Storage) -> None:
+        await storage.update_breaker(TYPE_A, constant(tripped(TYPE_A)))
+        seen: list[BreakerState | None] = []
+
+        def close(current: BreakerState | None) -> BreakerState:
+            seen.append(current)
+            assert current is not None
+            return dataclasses.replace(current, phase=BreakerPhase.CLOSED, failures=0)
+
+        closed = await storage.update_breaker(TYPE_A, close)
+        assert set(seen) == {tripped(TYPE_A)}
+        expected = dataclasses.replace(tripped(TYPE_A), phase=BreakerPhase.CLOSED, failures=0)
+        assert closed == expected
+        assert await storage.breakers() == [expected]
+
+    async def test_transition_returning_none_deletes(self, storage: Storage) -> None:
+        await storage.update_breaker(TYPE_A, constant(tripped(TYPE_A)))
+        await storage.update_breaker(TYPE_B, constant(tripped(TYPE_B)))
+        assert await storage.update_breaker(TYPE_A, constant(None)) is None
+        assert await storage.breakers() == [tripped(TYPE_B)]
+        assert await storage.update_breaker("contract-never", constant(None)) is None
+        assert await storage.breakers() == [tripped(TYPE_B)]
+
+    async def test_breakers_are_independent_by_name(self, storage: Storage) -> None:
+        names = [TYPE_B, TYPE_A, "player:kodi-living-room"]
+        for n, name in enumerate(names):
+            state = dataclasses.replace(tripped(name), failures=n)
+            assert await storage.update_breaker(name, constant(state)) == state
+        listed = {state.name: state for state in await storage.breakers()}
+        assert listed == {
+            name: dataclasses.replace(tripped(name), failures=n) for n, name in enumerate(names)
+        }
+
+    async def test_concurrent_updates_lose_nothing(
+        self, storage: Storage, clock: FakeClock
+    ) -> None:
+        """Many tasks on two handles increment one counter at once; every increment lands."""
+        handles = [storage, await self.another_handle(clock)]
+        updates = 40
+
+        async def increment(index: int) -> None:
+            handle = handles[index % len(handles)]
+            await handle.update_breaker(TYPE_A, lambda s: count_failure(s, TYPE_A))
+
+        await asyncio.gather(*(increment(index) for index in range(updates)))
+        [state] = await storage.breakers()
+        assert state.failures == updates
+
+    async def test_wait_for_change_returns_within_its_timeout(self, storage: Storage) -> None:
+        """The only promise is an upper bound; the outer timeout guards against a hang."""
+        await asyncio.wait_for(storage.wait_for_change(0.05), timeout=30)
+        await self.add_job(storage)
+        await asyncio.wait_for(storage.wait_for_change(0.05), timeout=30)
