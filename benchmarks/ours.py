@@ -125,7 +125,9 @@ async def drain(
         await queue.stop()
         await storage.aclose()
     commits = after - before if after is not None and before is not None else None
-    return Throughput(jobs, elapsed, commits=commits, max_stall=monitor.max_stall)
+    return Throughput(
+        jobs, elapsed, commits=commits, max_stall=monitor.max_stall, max_busy=monitor.max_busy
+    )
 
 
 async def claim_pairs(db: Path, jobs: int) -> Throughput:

@@ -104,6 +104,8 @@ def _show(label: str, result: Throughput) -> str:
     extra = ""
     if result.max_stall is not None:
         extra += f", max stall {result.max_stall * 1000:.1f} ms"
+    if result.max_busy is not None:
+        extra += f" ({result.max_busy * 1000:.1f} ms on CPU)"
     if result.commits:
         extra += f", {result.jobs / result.commits:.1f} jobs/commit"
     return f"  {label}: {result.rate:,.0f} jobs/s ({result.seconds:.2f} s{extra})"

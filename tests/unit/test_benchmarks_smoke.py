@@ -78,6 +78,8 @@ def test_every_workload_runs_and_reports_sane_numbers(tmp_path: Path) -> None:
         (drained,) = results.runs(drain_key(concurrency), RELAYARR)
         assert drained.max_stall is not None
         assert 0 <= drained.max_stall < 60
+        assert drained.max_busy is not None
+        assert 0 <= drained.max_busy < 60
         assert drained.commits is not None
         assert drained.commits >= 1
     for system in (RELAYARR, HUEY_NORMAL, HUEY_FULL):
