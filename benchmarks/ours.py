@@ -12,6 +12,7 @@ import asyncio
 import cProfile
 import random
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks.common import (
@@ -130,23 +131,32 @@ async def drain(
     )
 
 
-async def claim_pairs(db: Path, jobs: int) -> Throughput:
-    """Per-claim cost: ``jobs`` sequential claim(limit=1) + complete pairs on the storage
-    itself, no worker around them (the complete moves the row into history)."""
-    storage, queue = await _open(db)
+async def claim_pairs(dbs: Sequence[Path], jobs: int, block: int = 250) -> list[Throughput]:
+    """Per-claim cost on each of ``dbs``: ``jobs`` sequential claim(limit=1) + complete
+    pairs on the storage itself, no worker around them (the complete moves the row into
+    history). The databases take turns in blocks of ``block`` pairs, so drift on a shared
+    machine falls on all of them alike and their figures compare directly."""
+    opened: list[tuple[Storage, JobQueue]] = []
     try:
-        queue.declare(JOB_TYPE)
-        await _fill(queue, jobs)
-        owner = queue.owner
+        for db in dbs:
+            storage, queue = await _open(db)
+            opened.append((storage, queue))
+            queue.declare(JOB_TYPE)
+            await _fill(queue, jobs)
+        spent = [0.0] * len(opened)
         types = [JOB_TYPE]
-        started = time.perf_counter()
-        for _ in range(jobs):
-            (job,) = await storage.claim(owner, types, 1, 30.0)
-            await storage.complete(job.lease, None)
-        elapsed = time.perf_counter() - started
+        for start in range(0, jobs, block):
+            count = min(block, jobs - start)
+            for index, (storage, queue) in enumerate(opened):
+                began = time.perf_counter()
+                for _ in range(count):
+                    (job,) = await storage.claim(queue.owner, types, 1, 30.0)
+                    await storage.complete(job.lease, None)
+                spent[index] += time.perf_counter() - began
     finally:
-        await storage.aclose()
-    return Throughput(jobs, elapsed)
+        for storage, _ in opened:
+            await storage.aclose()
+    return [Throughput(jobs, seconds) for seconds in spent]
 
 
 async def idle_latency(db: Path, samples: int, seed: int = 0) -> Latency:

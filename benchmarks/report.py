@@ -383,8 +383,9 @@ def build(config: Config, results: Results, argv: Sequence[str], loads: tuple[st
         "its defaults (0.1 s, backing off x1.15 when idle)",
         "history: one real completed job copied by SQL into the wanted number of history "
         "rows; the drain runs at the best concurrency; claim + complete is "
-        "`storage.claim(limit=1)` then `storage.complete` in a loop, no worker; huey deletes "
-        "a task when it starts it, so it has no history to compare",
+        "`storage.claim(limit=1)` then `storage.complete` in a loop, no worker, the empty and "
+        "the full database taking turns in blocks of 250 pairs; huey deletes a task when it "
+        "starts it, so it has no history to compare",
         *_drain_notes(config, results),
     ]
     return Report(

@@ -239,8 +239,9 @@ class Runner:
             result = asyncio.run(ours.drain(prepare(f"history-{key}"), jobs, concurrency))
             self.results.add(history_key("drain", key), RELAYARR, result)
             log(_show(f"relayarr drain@{concurrency}, {key} history", result))
-        for key, prepare in (("empty", self.fresh), ("full", with_history)):
-            result = asyncio.run(ours.claim_pairs(prepare(f"pairs-{key}"), pairs))
+        dbs = [self.fresh("pairs-empty"), with_history("pairs-full")]
+        measured = asyncio.run(ours.claim_pairs(dbs, pairs))
+        for key, result in zip(("empty", "full"), measured, strict=True):
             self.results.add(history_key("pairs", key), RELAYARR, result)
             log(_show(f"relayarr claim+complete pairs, {key} history", result))
         self.results.history_concurrency = concurrency
