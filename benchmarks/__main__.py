@@ -28,6 +28,10 @@ def _counts(text: str) -> tuple[int, ...]:
     return values
 
 
+def _csv(values: Sequence[int]) -> str:
+    return ",".join(str(value) for value in values)
+
+
 def _positive(text: str) -> int:
     value = _counts(text)
     if len(value) != 1:
@@ -52,7 +56,7 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Config, argparse.Name
         prog="python -m benchmarks",
         description="relayarr's job queue against huey's SqliteStorage on this machine.",
     )
-    parser.add_argument("--quick", action="store_true", help="a small run (about a minute)")
+    parser.add_argument("--quick", action="store_true", help="a small run (well under a minute)")
     parser.add_argument(
         "--jobs", type=_positive, help=f"jobs per workload (default {defaults.jobs:,})"
     )
@@ -67,12 +71,12 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Config, argparse.Name
     parser.add_argument(
         "--concurrency",
         type=_counts,
-        help="relayarr drain concurrencies to try, best reported (default 1,8,32)",
+        help=f"relayarr drain concurrencies, best reported (default {_csv(defaults.concurrency)})",
     )
     parser.add_argument(
         "--huey-workers",
         type=_counts,
-        help="huey consumer worker threads to try, best reported (default 1)",
+        help=f"huey consumer threads to try, best reported (default {_csv(defaults.huey_workers)})",
     )
     parser.add_argument(
         "--latency-samples",

@@ -39,8 +39,8 @@ class Config:
     jobs: int = 20_000
     batch_jobs: int = 100_000
     runs: int = 3
-    concurrency: tuple[int, ...] = (1, 8, 32)
-    huey_workers: tuple[int, ...] = (1,)
+    concurrency: tuple[int, ...] = (1, 8, 32, 128)
+    huey_workers: tuple[int, ...] = (1, 2)
     latency_samples: int = 500
     history_rows: int = 1_000_000
     pair_jobs: int = 5_000
