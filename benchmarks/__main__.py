@@ -131,7 +131,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     config, args = parse_args(argv)
     load_before = report.loadavg()
     log(f"running {', '.join(config.workloads)} with {config.jobs:,} jobs, {config.runs} run(s)")
-    results = Runner(config).run()
+    try:
+        results = Runner(config).run()
+    except KeyboardInterrupt:
+        log("interrupted; nothing written")
+        return 130
     built = report.build(config, results, argv, (load_before, report.loadavg()))
     report.print_rich(built)
     output: Path = args.output

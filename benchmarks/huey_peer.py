@@ -72,16 +72,22 @@ def synchronous_level(huey: Any) -> int:
 @contextmanager
 def consumer(huey: Any, workers: int) -> Iterator[Any]:
     """huey's consumer with thread workers, running in this process; stopped gracefully
-    (workers finish their task) on exit. Its signal handlers are put back afterwards."""
+    (workers finish their task) on exit.
+
+    ``start()`` also installs the consumer's signal handlers, which only its ``run()`` loop
+    acts on; ours are put straight back so Ctrl-C still stops the benchmark.
+    """
     saved = {signum: signal.getsignal(signum) for signum in SIGNALS}
     running = huey.create_consumer(workers=workers, periodic=False, worker_type="thread")
-    running.start()
+    try:
+        running.start()
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
     try:
         yield running
     finally:
         running.stop(graceful=True)
-        for signum, handler in saved.items():
-            signal.signal(signum, handler)
 
 
 def enqueue_each(db: Path, durability: Durability, jobs: int) -> Throughput:
