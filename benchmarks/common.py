@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import cProfile
 import math
 import statistics
 import time
@@ -59,6 +60,36 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 def median(values: Sequence[float]) -> float:
     return statistics.median(values)
+
+
+class Timed:
+    """Wall-clock time of a block, optionally profiled: the profiler covers the block only.
+
+    >>> with Timed(profiler) as timed:  # doctest: +SKIP
+    ...     work()
+    >>> timed.seconds
+    """
+
+    def __init__(self, profiler: cProfile.Profile | None = None) -> None:
+        self._profiler = profiler
+        self._started = 0.0
+        self.seconds = 0.0
+
+    def __enter__(self) -> Timed:
+        if self._profiler is not None:
+            self._profiler.enable()
+        self._started = time.perf_counter()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.seconds = time.perf_counter() - self._started
+        if self._profiler is not None:
+            self._profiler.disable()
 
 
 def sqlite_url(path: Path) -> str:

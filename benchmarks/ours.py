@@ -21,9 +21,12 @@ from benchmarks.common import (
     Latency,
     StallMonitor,
     Throughput,
+    Timed,
     sqlite_url,
 )
 from relayarr.jobqueue import Job, JobQueue, JobSpec, JobStatus, Storage, open_storage
+
+Profiler = cProfile.Profile | None  # enabled for exactly the timed part of a workload
 
 
 async def _open(db: Path) -> tuple[Storage, JobQueue]:
@@ -48,16 +51,15 @@ async def _completed(queue: JobQueue) -> int:
     return (await queue.stats()).count(JobStatus.COMPLETED)
 
 
-async def enqueue_each(db: Path, jobs: int) -> Throughput:
+async def enqueue_each(db: Path, jobs: int, *, profiler: Profiler = None) -> Throughput:
     """``jobs`` calls of ``await queue.add_job(...)``, one after the other."""
     storage, queue = await _open(db)
     try:
         queue.declare(JOB_TYPE)
         before = _commits(storage)
-        started = time.perf_counter()
-        for _ in range(jobs):
-            await queue.add_job(JOB_TYPE)
-        elapsed = time.perf_counter() - started
+        with Timed(profiler) as timed:
+            for _ in range(jobs):
+                await queue.add_job(JOB_TYPE)
         after = _commits(storage)
         pending = (await queue.stats()).count(JobStatus.PENDING)
         if pending != jobs:
@@ -65,27 +67,24 @@ async def enqueue_each(db: Path, jobs: int) -> Throughput:
     finally:
         await storage.aclose()
     commits = after - before if after is not None and before is not None else None
-    return Throughput(jobs, elapsed, commits=commits)
+    return Throughput(jobs, timed.seconds, commits=commits)
 
 
-async def enqueue_batch(db: Path, jobs: int) -> Throughput:
+async def enqueue_batch(db: Path, jobs: int, *, profiler: Profiler = None) -> Throughput:
     """One ``await queue.add_jobs([...])`` of ``jobs`` specs (building them is timed too)."""
     storage, queue = await _open(db)
     try:
         queue.declare(JOB_TYPE)
-        started = time.perf_counter()
-        added = await queue.add_jobs([JobSpec(JOB_TYPE) for _ in range(jobs)])
-        elapsed = time.perf_counter() - started
+        with Timed(profiler) as timed:
+            added = await queue.add_jobs([JobSpec(JOB_TYPE) for _ in range(jobs)])
         if len(added) != jobs:
             raise RuntimeError(f"add_jobs returned {len(added)} jobs for {jobs}")
     finally:
         await storage.aclose()
-    return Throughput(jobs, elapsed)
+    return Throughput(jobs, timed.seconds)
 
 
-async def drain(
-    db: Path, jobs: int, concurrency: int, *, profiler: cProfile.Profile | None = None
-) -> Throughput:
+async def drain(db: Path, jobs: int, concurrency: int, *, profiler: Profiler = None) -> Throughput:
     """Pre-fill ``jobs`` no-op jobs (on top of whatever ``db`` holds), then time from
     ``queue.start(concurrency)`` until the last one completed and the queue stopped.
 
@@ -109,15 +108,10 @@ async def drain(
         completed_before = await _completed(queue)
         before = _commits(storage)
         async with StallMonitor() as monitor:
-            if profiler is not None:
-                profiler.enable()
-            started = time.perf_counter()
-            await queue.start(concurrency=concurrency)
-            await done.wait()
-            await queue.stop()
-            elapsed = time.perf_counter() - started
-            if profiler is not None:
-                profiler.disable()
+            with Timed(profiler) as timed:
+                await queue.start(concurrency=concurrency)
+                await done.wait()
+                await queue.stop()
         after = _commits(storage)
         completed = await _completed(queue) - completed_before
         if completed != jobs:
@@ -127,7 +121,7 @@ async def drain(
         await storage.aclose()
     commits = after - before if after is not None and before is not None else None
     return Throughput(
-        jobs, elapsed, commits=commits, max_stall=monitor.max_stall, max_busy=monitor.max_busy
+        jobs, timed.seconds, commits=commits, max_stall=monitor.max_stall, max_busy=monitor.max_busy
     )
 
 
