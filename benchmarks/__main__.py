@@ -89,6 +89,11 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Config, argparse.Name
         help=f"history rows for the claim-cost workload (default {defaults.history_rows:,})",
     )
     parser.add_argument(
+        "--history-runs",
+        type=_positive,
+        help=f"runs of the history workload (default {defaults.history_runs})",
+    )
+    parser.add_argument(
         "--pair-jobs",
         type=_positive,
         help=f"claim+complete pairs timed per history run (default {defaults.pair_jobs:,})",
@@ -114,6 +119,7 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Config, argparse.Name
         "huey_workers": args.huey_workers,
         "latency_samples": args.latency_samples,
         "history_rows": args.history_rows,
+        "history_runs": args.history_runs,
         "pair_jobs": args.pair_jobs,
         "workloads": args.only,
         "tmpdir": args.tmpdir,

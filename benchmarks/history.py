@@ -13,6 +13,7 @@ copy proves the next job gets a fresh id.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -101,6 +102,7 @@ def build_template(db: Path, rows: int) -> None:
         raise ValueError("a history template needs at least one row")
     asyncio.run(_one_finished_job(db))
     _copy_rows(db, rows)
+    _flush(db)
     probe = db.with_name(db.name + ".probe")
     copy_database(db, probe)
     try:
@@ -111,9 +113,21 @@ def build_template(db: Path, rows: int) -> None:
 
 
 def copy_database(template: Path, target: Path) -> None:
-    """A fresh copy of a closed, checkpointed database file (and any WAL beside it)."""
-    shutil.copyfile(template, target)
+    """A fresh copy of a closed, checkpointed database file (and any WAL beside it),
+    flushed to disk so writing the copy back does not land in the measurement after it."""
+    copies = [(template, target)]
     for suffix in ("-wal", "-shm"):
         side = template.with_name(template.name + suffix)
         if side.exists():
-            shutil.copyfile(side, target.with_name(target.name + suffix))
+            copies.append((side, target.with_name(target.name + suffix)))
+    for source, copy in copies:
+        shutil.copyfile(source, copy)
+        _flush(copy)
+
+
+def _flush(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

@@ -114,11 +114,16 @@ def _micros(runs: Sequence[Throughput]) -> float | None:
     return median([run.seconds / run.jobs * 1e6 for run in runs]) if runs else None
 
 
-def _slowdown(base: float | None, loaded: float | None, *, per_job: bool) -> float | None:
-    """Percent the history made things slower (costs: up is slower; rates: down is)."""
-    if base is None or loaded is None or base == 0 or loaded == 0:
-        return None
-    return (loaded / base - 1) * 100 if per_job else (base / loaded - 1) * 100
+def paired_slowdown(empty: Sequence[Throughput], full: Sequence[Throughput]) -> float | None:
+    """Percent more time per job with the history than without: the median of the rounds'
+    own ratios (each round measured both back to back), so a slow minute on a shared
+    machine cancels out instead of landing on one side."""
+    ratios = [
+        (loaded.seconds / loaded.jobs) / (base.seconds / base.jobs)
+        for base, loaded in zip(empty, full, strict=True)
+        if base.seconds > 0 and base.jobs and loaded.jobs
+    ]
+    return (median(ratios) - 1) * 100 if ratios else None
 
 
 def _best(results: Results, system: str, keys: Sequence[tuple[int, str]]) -> tuple[int, float]:
@@ -233,17 +238,22 @@ def build_rows(config: Config, results: Results) -> list[Row]:
 def _history_rows(config: Config, results: Results) -> list[Row]:
     c = results.history_concurrency
     history = f"{config.history_rows:,} rows of history"
-    drain_empty = _rate(results.runs(history_key("drain", "empty"), RELAYARR))
-    drain_full = _rate(results.runs(history_key("drain", "full"), RELAYARR))
-    pair_empty = _micros(results.runs(history_key("pairs", "empty"), RELAYARR))
-    pair_full = _micros(results.runs(history_key("pairs", "full"), RELAYARR))
+    runs = {
+        (what, kind): results.runs(history_key(what, kind), RELAYARR)
+        for what in ("drain", "pairs")
+        for kind in ("empty", "full")
+    }
+    drain_empty = _rate(runs["drain", "empty"])
+    drain_full = _rate(runs["drain", "full"])
+    pair_empty = _micros(runs["pairs", "empty"])
+    pair_full = _micros(runs["pairs", "full"])
     return [
         Row(f"drain (concurrency {c}), empty history", RATE, {RELAYARR: drain_empty}),
         Row(f"drain (concurrency {c}), {history}", RATE, {RELAYARR: drain_full}),
         Row(
             "slowdown",
             PCT,
-            {RELAYARR: _slowdown(drain_empty, drain_full, per_job=False)},
+            {RELAYARR: paired_slowdown(runs["drain", "empty"], runs["drain", "full"])},
             Goal(10.0, below=True),
             detail=True,
         ),
@@ -252,7 +262,7 @@ def _history_rows(config: Config, results: Results) -> list[Row]:
         Row(
             "slowdown",
             PCT,
-            {RELAYARR: _slowdown(pair_empty, pair_full, per_job=True)},
+            {RELAYARR: paired_slowdown(runs["pairs", "empty"], runs["pairs", "full"])},
             Goal(10.0, below=True),
             detail=True,
         ),
@@ -352,8 +362,9 @@ def machine(
         ("load average (1 min) before / after", " / ".join(loads)),
         (
             "sizes",
-            f"{config.jobs:,} no-op jobs, median of {config.runs} interleaved run(s); "
-            f"{config.latency_samples} latency samples pooled over the runs",
+            f"{config.jobs:,} no-op jobs, median of {config.runs} interleaved run(s) "
+            f"({config.history_runs} for the history workload); {config.latency_samples} "
+            "latency samples pooled over the runs",
         ),
         ("wall time", f"{results.elapsed:.0f} s"),
     ]
@@ -385,7 +396,8 @@ def build(config: Config, results: Results, argv: Sequence[str], loads: tuple[st
         "rows; the drain runs at the best concurrency; claim + complete is "
         "`storage.claim(limit=1)` then `storage.complete` in a loop, no worker, the empty and "
         "the full database taking turns in blocks of 250 pairs; huey deletes a task when it "
-        "starts it, so it has no history to compare",
+        "starts it, so it has no history to compare; slowdown = median over the rounds of "
+        "each round's own full/empty time ratio",
         *_drain_notes(config, results),
     ]
     return Report(

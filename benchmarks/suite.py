@@ -39,6 +39,7 @@ class Config:
     jobs: int = 20_000
     batch_jobs: int = 100_000
     runs: int = 3
+    history_runs: int = 5  # the drain with and without history is a ratio: more samples
     concurrency: tuple[int, ...] = (1, 8, 32, 128)
     huey_workers: tuple[int, ...] = (1, 2)
     latency_samples: int = 500
@@ -55,6 +56,7 @@ class Config:
             jobs=2_000,
             batch_jobs=10_000,
             runs=1,
+            history_runs=1,
             latency_samples=40,
             history_rows=50_000,
             pair_jobs=500,
@@ -156,12 +158,18 @@ class Runner:
         config = self.config
         started = time.perf_counter()
         with self._workspace():
-            template: Path | None = None
-            if "history" in config.workloads:
-                template = self._build_history()
             for round_no in range(1, config.runs + 1):
                 log(f"round {round_no} of {config.runs}")
-                self._round(round_no, template)
+                self._round(round_no)
+            if "history" in config.workloads:
+                # After the main rounds: the drain's best concurrency is settled, and the
+                # big file's write-back cannot disturb the other workloads.
+                template = self._build_history()
+                concurrency = self.best_concurrency()
+                self.results.history_concurrency = concurrency
+                for round_no in range(1, config.history_runs + 1):
+                    log(f"history round {round_no} of {config.history_runs}")
+                    self._history(round_no, template, concurrency)
         self.results.elapsed = time.perf_counter() - started
         return self.results
 
@@ -175,7 +183,7 @@ class Runner:
         log(f"  done in {self.results.setup_seconds['history']:.1f} s")
         return template
 
-    def _round(self, round_no: int, template: Path | None) -> None:
+    def _round(self, round_no: int) -> None:
         config = self.config
         workloads = config.workloads
         jobs = config.jobs
@@ -198,8 +206,6 @@ class Runner:
                     self._measure(key, system, huey_peer.drain, durability, jobs, workers)
         if "latency" in workloads:
             self._latency(round_no)
-        if "history" in workloads and template is not None:
-            self._history(template)
 
     def _peers(self) -> list[tuple[str, huey_peer.Durability]]:
         return list(PEERS.items()) if self.config.peers else []
@@ -224,8 +230,7 @@ class Runner:
                 f"p99 {latency.p99 * 1000:.2f} ms ({len(latency.samples)} samples)"
             )
 
-    def _history(self, template: Path) -> None:
-        concurrency = self.best_concurrency()
+    def _history(self, round_no: int, template: Path, concurrency: int) -> None:
         jobs = self.config.jobs
         pairs = self.config.pair_jobs
 
@@ -234,8 +239,10 @@ class Runner:
             history.copy_database(template, db)
             return db
 
-        # Alternate empty and full so drift on a shared machine hits both alike.
-        for key, prepare in (("empty", self.fresh), ("full", with_history)):
+        # Empty and full take turns, and which goes first alternates by round, so drift
+        # on a shared machine and any first-run effect hit both alike.
+        order = [("empty", self.fresh), ("full", with_history)]
+        for key, prepare in order if round_no % 2 else order[::-1]:
             result = asyncio.run(ours.drain(prepare(f"history-{key}"), jobs, concurrency))
             self.results.add(history_key("drain", key), RELAYARR, result)
             log(_show(f"relayarr drain@{concurrency}, {key} history", result))
@@ -244,10 +251,9 @@ class Runner:
         for key, result in zip(("empty", "full"), measured, strict=True):
             self.results.add(history_key("pairs", key), RELAYARR, result)
             log(_show(f"relayarr claim+complete pairs, {key} history", result))
-        self.results.history_concurrency = concurrency
 
     def best_concurrency(self) -> int:
-        """The drain concurrency with the best median so far (the first, before any ran)."""
+        """The drain concurrency with the best median (the first when none ran)."""
         best = self.config.concurrency[0]
         best_rate = -1.0
         for concurrency in self.config.concurrency:

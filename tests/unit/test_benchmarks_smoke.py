@@ -38,6 +38,7 @@ TINY = Config(
     huey_workers=(1,),
     latency_samples=3,
     history_rows=300,
+    history_runs=1,
     pair_jobs=10,
 )
 
@@ -142,3 +143,11 @@ def test_goals_read_the_right_way_round() -> None:
     assert report.Goal(100_000, inclusive=True).met(100_000)
     assert report.Goal(2.0, below=True).met(0.5)
     assert not report.Goal(10.0, below=True).met(12.0)
+
+
+def test_history_slowdown_compares_each_round_with_itself() -> None:
+    # The machine was twice as slow in round 2; each round's full run took 5% longer.
+    empty = [Throughput(100, 1.0), Throughput(100, 2.0), Throughput(100, 1.0)]
+    full = [Throughput(100, 1.05), Throughput(100, 2.1), Throughput(100, 1.05)]
+    slowdown = report.paired_slowdown(empty, full)
+    assert slowdown == pytest.approx(5.0)
