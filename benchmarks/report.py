@@ -12,7 +12,7 @@ import shlex
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -67,6 +67,7 @@ class Row:
     values: dict[str, float | None]
     goal: Goal | None = None
     detail: bool = False  # an indented breakdown of the row above
+    rounds: Mapping[str, Sequence[Throughput]] = field(default_factory=dict)  # per-round runs
 
 
 @dataclass(slots=True)
@@ -96,6 +97,18 @@ def ratio(ours: float | None, theirs: float | None) -> str:
     if ours is None or theirs is None or theirs == 0:
         return "—"
     return f"{ours / theirs:.2f}x"
+
+
+def row_ratio(row: Row, peer: str) -> str:
+    """relayarr / ``peer`` for a row. Rates measured in the same interleaved rounds give
+    the median of the rounds' own ratios (robust to a slow minute); others, the ratio of
+    the figures shown."""
+    if row.unit not in (RATE, MS, US):
+        return "—"
+    ours, theirs = row.rounds.get(RELAYARR, ()), row.rounds.get(peer, ())
+    if ours and len(ours) == len(theirs):
+        return f"{median([a.rate / b.rate for a, b in zip(ours, theirs, strict=True)]):.2f}x"
+    return ratio(row.values.get(RELAYARR), row.values.get(peer))
 
 
 def goal_cell(row: Row) -> str:
@@ -147,6 +160,7 @@ def build_rows(config: Config, results: Results) -> list[Row]:
                 RATE,
                 per_system(lambda s: _rate(results.runs("enqueue", s))),
                 Goal(25_000),
+                rounds={s: results.runs("enqueue", s) for s in (RELAYARR, *peers)},
             )
         )
     if "batch" in workloads:
@@ -164,18 +178,18 @@ def build_rows(config: Config, results: Results) -> list[Row]:
         theirs_w = [(w, huey_drain_key(w)) for w in config.huey_workers]
         best_c, best_rate = _best(results, RELAYARR, ours_c)
         values: dict[str, float | None] = {RELAYARR: best_rate or None}
-        workers_used: dict[str, int] = {}
+        rounds = {RELAYARR: results.runs(drain_key(best_c), RELAYARR)}
         for system in peers:
             workers, rate = _best(results, system, theirs_w)
             values[system] = rate or None
-            workers_used[system] = workers
-        used = ", ".join(sorted({str(w) for w in workers_used.values() if w}))
+            rounds[system] = results.runs(huey_drain_key(workers), system)
         rows.append(
             Row(
-                f"drain, no-op jobs, one process (concurrency {best_c} / {used or '?'} thread)",
+                f"drain, no-op jobs, one process (relayarr at concurrency {best_c})",
                 RATE,
                 values,
                 Goal(10_000, inclusive=True),
+                rounds=rounds,
             )
         )
         for concurrency, key in ours_c:
@@ -374,7 +388,8 @@ def build(config: Config, results: Results, argv: Sequence[str], loads: tuple[st
     """The report of a run started with ``argv``; ``loads`` are the load averages around it."""
     notes = [
         "x NORMAL / x FULL = relayarr / huey: above 1 relayarr is ahead on a rate, below 1 on "
-        "a latency or a cost; — means the workload does not apply",
+        "a latency; for rates it is the median of each round's own ratio (the rounds run "
+        "every system back to back); — means the workload does not apply",
         "huey NORMAL is huey's SqliteStorage in WAL with synchronous=NORMAL (a two-line "
         "subclass; relayarr's default durability); huey FULL is huey as shipped (WAL, "
         "synchronous=FULL: an fsync per commit)",
@@ -446,8 +461,8 @@ def _cells(row: Row) -> list[str]:
         cell(ours, row.unit),
         cell(normal, row.unit),
         cell(full, row.unit),
-        ratio(ours, normal) if row.unit in (RATE, MS, US) else "—",
-        ratio(ours, full) if row.unit in (RATE, MS, US) else "—",
+        row_ratio(row, HUEY_NORMAL),
+        row_ratio(row, HUEY_FULL),
         goal_cell(row),
     ]
 
