@@ -8,6 +8,7 @@ Throughputs are medians over the rounds; latency samples are pooled over the rou
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sys
 import tempfile
 import time
@@ -25,11 +26,11 @@ P = ParamSpec("P")
 RELAYARR = "relayarr"
 HUEY_NORMAL = "huey-normal"
 HUEY_FULL = "huey-full"
-SYSTEMS = (RELAYARR, HUEY_NORMAL, HUEY_FULL)
 SQLITE3 = "sqlite3"  # the raw-sqlite3 yardstick, not a competitor
 PEERS: dict[str, huey_peer.Durability] = {HUEY_NORMAL: "normal", HUEY_FULL: "full"}
 
 WORKLOADS = ("enqueue", "batch", "drain", "latency", "history", "ceiling")
+FALLBACK_CONCURRENCY = 32  # for the history workload when the drain did not run
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +62,6 @@ class Config:
             history_rows=50_000,
             pair_jobs=500,
         )
-
-    @property
-    def systems(self) -> tuple[str, ...]:
-        return SYSTEMS if self.peers else (RELAYARR,)
 
 
 @dataclass(slots=True)
@@ -139,6 +136,12 @@ class Runner:
         directory.mkdir()
         return directory / f"{name}.db"
 
+    @staticmethod
+    def discard(*dbs: Path) -> None:
+        """Delete used databases (with their directories) so the disk use stays small."""
+        for db in dbs:
+            shutil.rmtree(db.parent, ignore_errors=True)
+
     def _measure(
         self,
         key: str,
@@ -148,8 +151,10 @@ class Runner:
         **kwargs: P.kwargs,
     ) -> Throughput:
         """Run ``fn(fresh_db, ...)`` (in a new event loop when it is async) and record it."""
-        outcome = fn(self.fresh(f"{system}-{key.replace('@', '-')}"), *args, **kwargs)
+        db = self.fresh(f"{system}-{key.replace('@', '-')}")
+        outcome = fn(db, *args, **kwargs)
         result = outcome if isinstance(outcome, Throughput) else asyncio.run(outcome)
+        self.discard(db)
         self.results.add(key, system, result)
         log(_show(f"{system} {key}", result))
         return result
@@ -214,15 +219,15 @@ class Runner:
         config = self.config
         # The samples are spread over the rounds and pooled: percentiles of them all.
         samples = max(1, round(config.latency_samples / config.runs))
+        dbs = {system: self.fresh(f"{system}-latency") for system in (RELAYARR, *PEERS)}
         measured: dict[str, Latency] = {
-            RELAYARR: asyncio.run(
-                ours.idle_latency(self.fresh("relayarr-latency"), samples, seed=round_no)
-            )
+            RELAYARR: asyncio.run(ours.idle_latency(dbs[RELAYARR], samples, seed=round_no))
         }
         for system, durability in self._peers():
             measured[system] = huey_peer.idle_latency(
-                self.fresh(f"{system}-latency"), durability, samples, seed=round_no
+                dbs[system], durability, samples, seed=round_no
             )
+        self.discard(*dbs.values())
         for system, latency in measured.items():
             self.results.latencies.setdefault(system, []).extend(latency.samples)
             log(
@@ -243,18 +248,21 @@ class Runner:
         # on a shared machine and any first-run effect hit both alike.
         order = [("empty", self.fresh), ("full", with_history)]
         for key, prepare in order if round_no % 2 else order[::-1]:
-            result = asyncio.run(ours.drain(prepare(f"history-{key}"), jobs, concurrency))
+            db = prepare(f"history-{key}")
+            result = asyncio.run(ours.drain(db, jobs, concurrency))
+            self.discard(db)
             self.results.add(history_key("drain", key), RELAYARR, result)
             log(_show(f"relayarr drain@{concurrency}, {key} history", result))
         dbs = [self.fresh("pairs-empty"), with_history("pairs-full")]
         measured = asyncio.run(ours.claim_pairs(dbs, pairs))
+        self.discard(*dbs)
         for key, result in zip(("empty", "full"), measured, strict=True):
             self.results.add(history_key("pairs", key), RELAYARR, result)
             log(_show(f"relayarr claim+complete pairs, {key} history", result))
 
     def best_concurrency(self) -> int:
-        """The drain concurrency with the best median (the first when none ran)."""
-        best = self.config.concurrency[0]
+        """The drain concurrency with the best median (a fixed default when none ran)."""
+        best = FALLBACK_CONCURRENCY
         best_rate = -1.0
         for concurrency in self.config.concurrency:
             runs = self.results.runs(drain_key(concurrency), RELAYARR)
