@@ -25,16 +25,13 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from relayarr.config import LogSettings, Settings
+from relayarr.errors import AppError
 from relayarr.jobqueue import JobContextFilter, JobQueue, Storage, open_storage
 
 HandlerSetup = Callable[[JobQueue], object]
 """``def register(queue: JobQueue) -> None``: registers handlers on the queue it is given."""
 
 DEFAULT_SETUP = "register"
-
-
-class AppError(Exception):
-    """relayarr could not be put together (a bad ``--import``, a clashing handler)."""
 
 
 # -- storage -------------------------------------------------------------------------------

@@ -38,16 +38,14 @@ from pydantic_settings import (
 )
 from pydantic_settings.sources import InitSettingsSource
 
+from relayarr.errors import ConfigError
+
 ENV_PREFIX = "RELAYARR_"
 ENV_NESTED_DELIMITER = "__"
 CONFIG_ENV = "RELAYARR_CONFIG"
 QUEUE_URL_SHORTCUT_ENV = "RELAYARR_QUEUE_URL"
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
-
-
-class ConfigError(Exception):
-    """The configuration is unusable; the message names the file or variable and the key."""
 
 
 class QueueSettings(BaseModel):

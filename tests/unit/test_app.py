@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from fakes import MemoryStorage
 
-from relayarr.app import AppError, build_queue, configure_logging, import_setups
+from relayarr.app import build_queue, configure_logging, import_setups
 from relayarr.config import LogSettings, QueueSettings, Settings
+from relayarr.errors import AppError
 from relayarr.jobqueue import FakeClock, Job, JobId, JobQueue, JobStatus, UnknownJobType
 from relayarr.jobqueue.context import bind_job, unbind_job
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from relayarr.config import ConfigError, Settings, load_settings, sqlite_url
+from relayarr.config import Settings, load_settings, sqlite_url
+from relayarr.errors import ConfigError
 
 
 @pytest.fixture(autouse=True)

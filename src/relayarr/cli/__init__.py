@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import typer
 
-from relayarr.app import AppError
 from relayarr.cli import enqueue, jobs, worker
-from relayarr.cli.base import InputError, app
-from relayarr.config import ConfigError
+from relayarr.cli.base import app
+from relayarr.errors import RelayarrError
 from relayarr.jobqueue import JobQueueError
 
-EXPECTED_ERRORS = (JobQueueError, ConfigError, AppError, InputError)
+EXPECTED_ERRORS = (JobQueueError, RelayarrError)
 """What :func:`main` reports as one line; anything else is a bug and keeps its traceback."""
 
 

@@ -18,10 +18,6 @@ from relayarr.jobqueue import JobQueue, Storage
 T = TypeVar("T")
 
 
-class InputError(Exception):
-    """A command-line value that cannot be used (bad JSON payload, bad duration)."""
-
-
 @dataclass
 class CliState:
     """The global options, turned into Settings on first use (so ``--help`` never needs them)."""

@@ -9,8 +9,9 @@ from typing import Annotated
 import typer
 
 from relayarr.app import build_queue, import_setups
-from relayarr.cli.base import ImportOption, InputError, JsonFlag, app, run, state, with_storage
+from relayarr.cli.base import ImportOption, JsonFlag, app, run, state, with_storage
 from relayarr.cli.output import emit_json, job_json
+from relayarr.errors import InputError
 from relayarr.jobqueue import JobSpec, Storage
 from relayarr.jobqueue.models import DEFAULT_PRIORITY
 

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from relayarr.cli import output
-from relayarr.cli.base import InputError, JsonFlag, app, jobs_app, run, state, with_queue
+from relayarr.cli.base import JsonFlag, app, jobs_app, run, state, with_queue
+from relayarr.errors import DurationError, InputError
 from relayarr.jobqueue import JobId, JobQuery, JobQueue, JobStatus
 
 
@@ -180,5 +181,5 @@ def stats(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 def _duration(text: str, option: str) -> float:
     try:
         return output.parse_duration(text)
-    except output.DurationError as exc:
+    except DurationError as exc:
         raise InputError(f"{option}: {exc}") from None

@@ -16,16 +16,13 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from relayarr.errors import DurationError
 from relayarr.jobqueue import Job, JobStatus, JSONValue, Page, QueueStats
 
 STATUSES = tuple(JobStatus)
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([wdhms])")
 _UNIT_SECONDS = {"w": 604800.0, "d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
-
-
-class DurationError(ValueError):
-    """A duration string that is not ``<number><unit>...`` (units w, d, h, m, s)."""
 
 
 def parse_duration(text: str) -> float:

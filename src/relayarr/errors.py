@@ -1,0 +1,58 @@
+"""Every error relayarr raises outside its job-queue library, in one tree.
+
+::
+
+    RelayarrError
+    ├── ConfigError           the configuration is unusable (names the file/variable and key)
+    ├── AppError              relayarr could not be put together (bad --import, clashing handler)
+    ├── InputError            a command-line value that cannot be used
+    │   └── DurationError     a duration that is not <number><unit>...
+    └── PayloadInvalid        a webhook body that does not fit the *arr schema (names the field)
+
+The job queue keeps its own tree (:mod:`relayarr.jobqueue.errors`, rooted in
+``JobQueueError``) because it is a library that never imports the rest of relayarr. The CLI
+and the web app each map both trees to their outputs in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class RelayarrError(Exception):
+    """Root of relayarr's own errors."""
+
+
+class ConfigError(RelayarrError):
+    """The configuration is unusable; the message names the file or variable and the key."""
+
+
+class AppError(RelayarrError):
+    """relayarr could not be put together (a bad ``--import``, a clashing handler)."""
+
+
+class InputError(RelayarrError):
+    """A command-line value that cannot be used (bad JSON payload, bad duration)."""
+
+
+class DurationError(InputError, ValueError):
+    """A duration string that is not ``<number><unit>...`` (units w, d, h, m, s)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One problem in a payload: where (dotted path, e.g. ``movie.folderPath``) and what."""
+
+    loc: str
+    msg: str
+
+
+class PayloadInvalid(RelayarrError):
+    """A webhook payload that does not fit the schema; ``errors`` name each bad field."""
+
+    def __init__(self, errors: Sequence[FieldError]) -> None:
+        self.errors = list(errors)
+        first = self.errors[0] if self.errors else FieldError("body", "invalid")
+        more = f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
+        super().__init__(f"{first.loc}: {first.msg}{more}")
