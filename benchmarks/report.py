@@ -394,7 +394,9 @@ def build(config: Config, results: Results, argv: Sequence[str], loads: tuple[st
         "subclass; relayarr's default durability); huey FULL is huey as shipped (WAL, "
         "synchronous=FULL: an fsync per commit)",
         "enqueue: `await queue.add_job(...)` in a loop; huey: calling the task "
-        "(`huey.enqueue`, results store on as by default); huey has no batch enqueue",
+        "(`huey.enqueue`, results store on as by default); batch: one `await "
+        "queue.add_jobs(specs)` with the JobSpecs built before the clock starts (huey has "
+        "no batch enqueue)",
         "drain: N jobs pre-filled, timed from `queue.start(concurrency)` (huey: its consumer, "
         "thread workers, periodic off, in this process) until every job completed and the "
         f"worker stopped; relayarr tries concurrency {_join(config.concurrency)}, huey "
