@@ -96,7 +96,12 @@ def cell(value: float | None, unit: str) -> str:
 def ratio(ours: float | None, theirs: float | None) -> str:
     if ours is None or theirs is None or theirs == 0:
         return "—"
-    return f"{ours / theirs:.2f}x"
+    return times(ours / theirs)
+
+
+def times(value: float) -> str:
+    """A ratio: two decimals, or two significant digits when far below 1 (latencies)."""
+    return f"{value:.2f}x" if value >= 0.1 else f"{value:.2g}x"
 
 
 def row_ratio(row: Row, peer: str) -> str:
@@ -107,7 +112,7 @@ def row_ratio(row: Row, peer: str) -> str:
         return "—"
     ours, theirs = row.rounds.get(RELAYARR, ()), row.rounds.get(peer, ())
     if ours and len(ours) == len(theirs):
-        return f"{median([a.rate / b.rate for a, b in zip(ours, theirs, strict=True)]):.2f}x"
+        return times(median([a.rate / b.rate for a, b in zip(ours, theirs, strict=True)]))
     return ratio(row.values.get(RELAYARR), row.values.get(peer))
 
 
@@ -503,7 +508,7 @@ def print_rich(report: Report) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(width=max(140, Console().width))
+    console = Console(width=max(170, Console().width))
     table = Table(title=report.title, title_justify="left", show_lines=False)
     for index, name in enumerate(HEADERS):
         table.add_column(name, justify="right" if index >= 2 and name != "goal" else "left")
