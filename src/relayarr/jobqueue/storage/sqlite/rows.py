@@ -6,11 +6,10 @@ positional mapping serves the active table and history alike.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
-from relayarr.jobqueue.models import BreakerPhase, BreakerState, Job, JobStatus
+from relayarr.jobqueue.models import BreakerPhase, BreakerState, Job, JobStatus, load_json
 
 _STATUS = {status.value: status for status in JobStatus}
 _fromtimestamp = datetime.fromtimestamp
@@ -29,7 +28,7 @@ def row_to_job(row: tuple[Any, ...]) -> Job:
         (
             row[0],  # id
             row[1],  # type
-            json.loads(row[2]),  # payload
+            load_json(row[2]),  # payload
             row[3],  # priority
             _STATUS[row[4]],
             row[5],  # attempts
@@ -41,7 +40,7 @@ def row_to_job(row: tuple[Any, ...]) -> Job:
             row[10],  # last_error
             row[11],  # unique_key
             parent_id,
-            None if result is None else json.loads(result),
+            None if result is None else load_json(result),
             row[13],  # lease_owner
             None if lease_expires_at is None else _fromtimestamp(lease_expires_at, UTC),
             row[14],  # lease_token
