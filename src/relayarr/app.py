@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TextIO
 
+from relayarr import pipeline
 from relayarr.config import LogSettings, Settings
 from relayarr.errors import AppError
 from relayarr.jobqueue import JobContextFilter, JobQueue, Storage, open_storage
@@ -85,10 +86,8 @@ def build_queue(
 
 
 def register_builtin_handlers(queue: JobQueue, settings: Settings) -> None:
-    """Register relayarr's own job handlers (the pipeline: "webhook", "scan-movie"...).
-
-    None exist yet; the issues that add them register them here.
-    """
+    """Register relayarr's own job handlers (the pipeline: "webhook", "scan-movie"...)."""
+    pipeline.register(queue)
 
 
 def import_setups(specs: Sequence[str]) -> list[HandlerSetup]:

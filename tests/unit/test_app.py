@@ -61,13 +61,14 @@ def queue_with(*specs: str) -> JobQueue:
 
 def test_module_means_its_register_function(modules: Path) -> None:
     module(modules, "app_handlers", HANDLERS)
-    assert queue_with("app_handlers").handled_types() == ["echo"]
+    builtin = queue_with().handled_types()
+    assert queue_with("app_handlers").handled_types() == [*builtin, "echo"]
 
 
 def test_module_colon_function(modules: Path) -> None:
     module(modules, "app_handlers", HANDLERS)
     queue = queue_with("app_handlers:register", "app_handlers:other")
-    assert sorted(queue.handled_types()) == ["echo", "other"]
+    assert queue.handled_types()[-2:] == ["echo", "other"]
 
 
 def test_queue_options_come_from_settings() -> None:
