@@ -17,15 +17,15 @@ retry and how long to wait, when a type's breaker opens.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Literal, NoReturn, TypeVar
 
 from relayarr.jobqueue.breaker import BreakerPolicy
 from relayarr.jobqueue.clock import Clock
 from relayarr.jobqueue.context import SERVICE
-from relayarr.jobqueue.errors import InvalidJob, UnknownJobType
-from relayarr.jobqueue.events import EventBus, EventKind
+from relayarr.jobqueue.errors import InvalidJob, JobQueueError, UnknownJobType
+from relayarr.jobqueue.events import Event, EventBus, EventKind
 from relayarr.jobqueue.handlers import Handler, HandlerRegistry, JobSpec, Registration, seconds
 from relayarr.jobqueue.models import (
     DEFAULT_PRIORITY,
@@ -40,6 +40,7 @@ from relayarr.jobqueue.models import (
     QueueStats,
 )
 from relayarr.jobqueue.owner import make_owner
+from relayarr.jobqueue.relay import EventRelay
 from relayarr.jobqueue.storage import ProgressCallback, Storage
 from relayarr.jobqueue.worker import Worker
 
@@ -60,6 +61,9 @@ class JobQueue:
     exponentially from ``backoff_base`` up to ``backoff_max`` seconds, with jitter.
     With ``strict_types``, adding a job whose type has no handler here (nor was
     :meth:`declare`\\ d) is an error. ``breaker=False`` disables circuit breakers.
+    ``share_events`` also writes this process's events to the engine's shared event log
+    (engines whose capabilities say ``cross_process_events``), so that
+    :meth:`follow_events` in any process sees every worker's events.
     """
 
     def __init__(
@@ -76,6 +80,7 @@ class JobQueue:
         backoff_max: float = 3600.0,
         strict_types: bool = True,
         breaker: BreakerPolicy | Literal[False] = DEFAULT_BREAKER,
+        share_events: bool = False,
     ) -> None:
         if type(max_rescues) is not int or max_rescues < 0:
             raise ValueError(f"max_rescues must be an integer >= 0, got {max_rescues!r}")
@@ -97,6 +102,9 @@ class JobQueue:
         self.strict_types = strict_types
         self.default_breaker: BreakerPolicy | None = breaker or None
         self.events = EventBus(self.clock)
+        self.relay = EventRelay(storage) if share_events else None
+        if self.relay is not None:
+            self.events.add_listener(self.relay.collect)
         self._registry = HandlerRegistry(self.default_breaker)
         self._worker: Worker | None = None
 
@@ -326,6 +334,26 @@ class JobQueue:
         await worker.stop(timeout)
         if self._worker is worker:
             self._worker = None
+        await self.flush_events()
+
+    async def flush_events(self) -> None:
+        """Wait until events collected for the shared log are written (no-op when not
+        sharing). :meth:`stop` does it; a producer-only process calls it before closing."""
+        if self.relay is not None:
+            await self.relay.flush()
+
+    def follow_events(self, after_id: int = 0) -> AsyncIterator[Event]:
+        """Every process's events from the shared log, with ids above ``after_id``, then
+        live. Needs ``share_events=True`` (and an engine that keeps the log)."""
+        if self.relay is None:
+            raise JobQueueError("follow_events needs JobQueue(..., share_events=True)")
+        return self.relay.follow(after_id)
+
+    async def last_event_id(self) -> int:
+        """The newest id in the shared log (follow from it to see only what comes next)."""
+        if self.relay is None:
+            raise JobQueueError("last_event_id needs JobQueue(..., share_events=True)")
+        return await self.relay.last_id()
 
     def wake(self) -> None:
         """Look for due work now (for example after a test advanced its FakeClock)."""

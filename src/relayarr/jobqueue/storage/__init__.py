@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from relayarr.jobqueue.clock import Clock, SystemClock
 from relayarr.jobqueue.errors import InvalidURL, StorageError
+from relayarr.jobqueue.events import Event
 from relayarr.jobqueue.models import (
     Added,
     BreakerState,
@@ -39,7 +40,7 @@ class Capabilities:
     engine: str
     multi_process: bool  # several OS processes may share this storage
     multi_host: bool  # several machines may share it
-    cross_process_events: bool  # events published by one process reach the others
+    cross_process_events: bool  # the engine is also an EventLog (see below)
 
 
 @runtime_checkable
@@ -150,6 +151,26 @@ class Storage(Protocol):
     async def aclose(self) -> None: ...
 
 
+@runtime_checkable
+class EventLog(Protocol):
+    """What an engine with ``capabilities.cross_process_events`` offers besides Storage: a
+    shared, ordered, bounded log of queue events, so that one process (a web node) sees
+    what workers in other processes do, and a reader can resume where it left off."""
+
+    async def append_events(self, events: Sequence[Event]) -> None:
+        """Store events in order; the log gives each a new id, larger than any before.
+        The ``id`` the events carry (their local bus's) is not kept."""
+
+    async def read_events(self, after_id: int, limit: int) -> list[Event]:
+        """Events with an id above ``after_id``, oldest first, at most ``limit``. Old
+        events may have been trimmed: the first id returned can then jump past a gap."""
+        ...
+
+    async def last_event_id(self) -> int:
+        """The id of the newest event in the log, 0 when it is empty."""
+        ...
+
+
 ENGINES = {
     "sqlite": "relayarr.jobqueue.storage.sqlite:SQLiteStorage",
 }
@@ -185,6 +206,7 @@ async def open_storage(url: str, *, clock: Clock | None = None, migrate: bool = 
 __all__ = [
     "BreakerTransition",
     "Capabilities",
+    "EventLog",
     "ProgressCallback",
     "Storage",
     "StorageError",

@@ -25,7 +25,8 @@ Rules the suite keeps, so it stays the same for every engine:
 * where the Protocol leaves room, a test picks the stricter reasonable reading and says so in
   its docstring.
 
-The suite is split by concern: adding, claiming, leases, transitions, history and breakers.
+The suite is split by concern: adding, claiming, leases, transitions, history, breakers and
+the shared event log.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from __future__ import annotations
 from relayarr.jobqueue.testing.adding import AddingContract
 from relayarr.jobqueue.testing.breakers import BreakerContract
 from relayarr.jobqueue.testing.claiming import ClaimingContract
+from relayarr.jobqueue.testing.events import EventLogContract
 from relayarr.jobqueue.testing.history import HistoryContract
 from relayarr.jobqueue.testing.leases import LeaseContract
 from relayarr.jobqueue.testing.transitions import TransitionContract
@@ -45,6 +47,7 @@ class StorageContract(
     TransitionContract,
     HistoryContract,
     BreakerContract,
+    EventLogContract,
 ):
     """Every storage test. Subclass it, name the subclass ``Test...``, give ``make_storage``."""
 

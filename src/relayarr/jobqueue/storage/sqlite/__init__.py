@@ -28,6 +28,7 @@ from relayarr.jobqueue.errors import (
     StorageError,
     StorageUnavailable,
 )
+from relayarr.jobqueue.events import Event
 from relayarr.jobqueue.models import (
     TERMINAL_STATUSES,
     Added,
@@ -41,6 +42,7 @@ from relayarr.jobqueue.models import (
     Page,
     QueueStats,
     TypeStats,
+    dump_json,
 )
 from relayarr.jobqueue.storage import BreakerTransition, Capabilities, ProgressCallback
 from relayarr.jobqueue.storage.sql import load_queries
@@ -51,6 +53,7 @@ from relayarr.jobqueue.storage.sqlite.rows import (
     history_params,
     history_row,
     row_to_breaker,
+    row_to_event,
     row_to_job,
 )
 from relayarr.jobqueue.storage.sqlite.writer import Writer
@@ -63,6 +66,7 @@ Q = load_queries(__name__)
 HEAVY_BATCH = 500  # adds larger than this run on the writer thread
 PRUNE_BATCH = 2000
 CHECKPOINT_EVERY = 1000  # commits between passive checkpoints
+EVENT_TRIM_EVERY = 1000  # appended events between trims of the event log
 NO_CURSOR = 2**63 - 1
 
 
@@ -70,7 +74,7 @@ class SQLiteStorage:
     """Storage on one SQLite file in WAL mode. Open with :func:`open_storage`."""
 
     capabilities = Capabilities(
-        engine="sqlite", multi_process=True, multi_host=False, cross_process_events=False
+        engine="sqlite", multi_process=True, multi_host=False, cross_process_events=True
     )
 
     def __init__(self, options: SQLiteOptions, clock: Clock, *, create: bool) -> None:
@@ -89,6 +93,7 @@ class SQLiteStorage:
             on_commit=self._committed,
         )
         self._since_checkpoint = 0
+        self._events_since_trim = 0
         self._checkpointing: asyncio.Future[None] | None = None
         self._data_version = 0
         self._closed = False
@@ -408,6 +413,43 @@ class SQLiteStorage:
             return new
 
         return await self._writer.run(op)
+
+    # -- the shared event log -----------------------------------------------------------
+
+    async def append_events(self, events: Sequence[Event]) -> None:
+        if not events:
+            return
+        rows = [
+            (
+                event.at.timestamp(),
+                event.kind.value,
+                event.job_id,
+                event.job_type,
+                dump_json(dict(event.data), "event data"),
+            )
+            for event in events
+        ]
+
+        def op(conn: sqlite3.Connection) -> None:
+            conn.executemany(Q["append_event"], rows)
+            self._events_since_trim += len(rows)
+            if self._events_since_trim >= EVENT_TRIM_EVERY:
+                self._events_since_trim = 0
+                conn.execute(Q["trim_events"], {"keep": self._options.event_retention})
+
+        await self._writer.run(op, heavy=len(rows) > HEAVY_BATCH)
+
+    async def read_events(self, after_id: int, limit: int) -> builtins.list[Event]:
+        if limit < 1:
+            return []
+        return await self._in_background(
+            lambda conn: [
+                row_to_event(row) for row in conn.execute(Q["read_events"], (after_id, limit))
+            ]
+        )
+
+    async def last_event_id(self) -> int:
+        return int(self._read(Q["last_event_id"], ()).fetchone()[0])
 
     # -- wake-ups and lifecycle ------------------------------------------------------------
 

@@ -23,6 +23,7 @@ SYNCHRONOUS = ("normal", "full")
 class SQLiteOptions:
     """What a ``sqlite:///path?synchronous=full&busy_timeout=10`` URL asks for.
 
+    ``event_retention``: how many of the newest events the shared event log keeps.
     ``synchronous=normal`` (default, WAL): a crashed process loses nothing committed; a power
     loss may lose the last commits. ``full``: every commit is fsynced (commits then run on a
     writer thread so the event loop never waits on the disk).
@@ -32,6 +33,7 @@ class SQLiteOptions:
     synchronous: str = "normal"
     busy_timeout: float = 10.0  # seconds a write waits for another process's lock
     threaded_writes: bool = False
+    event_retention: int = 100_000  # newest events the shared event log keeps
 
     @classmethod
     def from_url(cls, url: str) -> SQLiteOptions:
@@ -63,9 +65,15 @@ class SQLiteOptions:
         writes = options.pop("writes", "thread" if synchronous == "full" else "inline").lower()
         if writes not in ("inline", "thread"):
             raise InvalidURL("writes must be 'inline' or 'thread'")
+        try:
+            retention = int(options.pop("event_retention", "100000"))
+        except ValueError as exc:
+            raise InvalidURL("event_retention must be a whole number of events") from exc
+        if retention < 1:
+            raise InvalidURL("event_retention must be >= 1")
         if options:
             raise InvalidURL(f"unknown sqlite URL options: {', '.join(sorted(options))}")
-        return cls(Path(raw), synchronous, busy, writes == "thread")
+        return cls(Path(raw), synchronous, busy, writes == "thread", retention)
 
 
 def connect(options: SQLiteOptions, *, create: bool) -> sqlite3.Connection:

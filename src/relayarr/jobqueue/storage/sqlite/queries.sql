@@ -220,3 +220,19 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 -- name: delete_breaker
 -- Forget one breaker.
 DELETE FROM breakers WHERE name = ?
+
+-- name: append_event
+-- Add one event to the shared log (ids are assigned by SQLite, always growing).
+INSERT INTO event_log (at, kind, job_id, job_type, data) VALUES (?, ?, ?, ?, ?)
+
+-- name: trim_events
+-- Keep only the newest :keep events.
+DELETE FROM event_log WHERE id <= (SELECT max(id) FROM event_log) - :keep
+
+-- name: read_events
+-- Events after an id, oldest first.
+SELECT id, at, kind, job_id, job_type, data FROM event_log WHERE id > ? ORDER BY id LIMIT ?
+
+-- name: last_event_id
+-- The newest event's id.
+SELECT coalesce(max(id), 0) FROM event_log

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from relayarr.jobqueue.events import Event, EventKind
 from relayarr.jobqueue.models import BreakerPhase, BreakerState, Job, JobStatus, load_json
 
 _STATUS = {status.value: status for status in JobStatus}
@@ -130,4 +131,16 @@ def breaker_params(state: BreakerState) -> tuple[Any, ...]:
         state.trips,
         state.probe_owner,
         state.updated_at,
+    )
+
+
+def row_to_event(row: tuple[Any, ...]) -> Event:
+    event_id, at, kind, job_id, job_type, data = row
+    return Event(
+        id=event_id,
+        kind=EventKind(kind),
+        at=_fromtimestamp(at, UTC),
+        job_id=job_id,
+        job_type=job_type,
+        data=load_json(data),  # type: ignore[arg-type]  # always an object: we wrote it
     )

@@ -1,0 +1,92 @@
+"""Events across processes: copy this process's events into storage, and follow everyone's.
+
+A web node that runs no workers still has to show what workers in other processes do. With
+``JobQueue(storage, share_events=True)`` every event of the local bus is also appended to the
+engine's shared event log (batched: all events of one loop turn in one write), and
+:meth:`EventRelay.follow` reads the log from any id on, so a reader that reconnects resumes
+exactly where it stopped.
+
+Sharing events is best effort, like the bus itself: a failed append is logged and dropped,
+never allowed to fail a job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+from relayarr.jobqueue.context import SERVICE
+from relayarr.jobqueue.errors import JobQueueError
+from relayarr.jobqueue.events import Event
+from relayarr.jobqueue.storage import EventLog, Storage
+
+logger = logging.getLogger(__name__)
+
+READ_BATCH = 500
+FOLLOW_POLL = 0.05  # seconds between looks at the log when nothing new arrived
+
+
+class EventRelay:
+    """Appends local events to a storage's event log and follows the log."""
+
+    def __init__(self, storage: Storage) -> None:
+        if not storage.capabilities.cross_process_events or not isinstance(storage, EventLog):
+            raise JobQueueError(
+                f"the {storage.capabilities.engine} engine keeps no shared event log; "
+                "events can only be followed in the process that publishes them"
+            )
+        self._storage = storage
+        self._log: EventLog = storage
+        self._pending: list[Event] = []
+        self._flushing: asyncio.Task[None] | None = None
+
+    def collect(self, event: Event) -> None:
+        """A bus listener: queue the event for the next append (one per loop turn)."""
+        self._pending.append(event)
+        if self._flushing is None:
+            self._flushing = asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                try:
+                    await self._log.append_events(batch)
+                except JobQueueError as exc:
+                    logger.warning(
+                        "events not shared: %s",
+                        exc,
+                        extra={"service": SERVICE, "operation": "share", "dropped": len(batch)},
+                    )
+        finally:
+            self._flushing = None
+
+    async def flush(self) -> None:
+        """Wait until every collected event has been appended (or dropped with a warning)."""
+        while self._flushing is not None or self._pending:
+            if self._flushing is None:
+                self._flushing = asyncio.get_running_loop().create_task(self._flush())
+            await asyncio.shield(self._flushing)
+
+    async def last_id(self) -> int:
+        """The newest id in the shared log: follow from here to see only what comes next."""
+        return await self._log.last_event_id()
+
+    async def follow(self, after_id: int = 0) -> AsyncIterator[Event]:
+        """Every event in the log with an id above ``after_id``, then new ones as they come.
+
+        Ids only grow. If the log was trimmed past ``after_id``, the first event's id jumps
+        over the gap; a caller can compare ids to tell how many it missed.
+        """
+        last = after_id
+        while True:
+            events = await self._log.read_events(last, READ_BATCH)
+            for event in events:
+                last = event.id
+                yield event
+            if len(events) < READ_BATCH:
+                await self._storage.wait_for_change(FOLLOW_POLL)
+
+
+__all__ = ["EventRelay"]

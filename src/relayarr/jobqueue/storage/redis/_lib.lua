@@ -1,0 +1,210 @@
+-- Shared by every script: prepended to each one when it is loaded (see scripts.py).
+--
+-- ARGV[1] is always the key prefix. Keys (P = prefix):
+--   P.."ids"               INCR counter: job ids, never reused
+--   P.."job:"..id          hash: one job, active or finished (status tells)
+--   P.."ready:"..type      zset: due pending jobs; score priority, member rk..pad(id), where
+--                          rk is the run_at sort key, so ties order by run_at then id
+--   P.."delayed"           zset: pending jobs not yet moved to ready; score run_at
+--   P.."pend:"..type       zset: every pending job of a type; score run_at (next_due, stats)
+--   P.."leases"            zset: processing jobs; score lease_expires_at
+--   P.."unique"            hash: unique_key -> id of the active job holding it
+--   P.."st:"..status       zset: ids by status; score id (listing newest first)
+--   P.."ty:"..type         zset: ids by type; score id
+--   P.."par:"..parent_id   zset: ids by parent; score id
+--   P.."uk:"..unique_key   zset: ids (active and finished) by unique key; score id
+--   P.."fin:"..status      zset: finished jobs; score finished_at, member pad(id)
+--   P.."counts"            hash: status.."\t"..type -> number of jobs
+--   P.."wake:armed"        set by a waiting process; a script that makes work due deletes
+--                          it and publishes on channel P.."wake"
+-- Every time ("now", run_at, expiry) is computed by the caller from its clock and passed as
+-- a string: Lua's tostring would round doubles to 14 digits, so none is printed here.
+
+local P = ARGV[1]
+
+-- The Job field order, as Python's Job dataclass declares them.
+local FIELDS = {
+  'id', 'type', 'payload', 'priority', 'status', 'attempts', 'max_attempts', 'run_at',
+  'created_at', 'started_at', 'finished_at', 'last_error', 'unique_key', 'parent_id',
+  'result', 'lease_owner', 'lease_expires_at', 'lease_token', 'rescues',
+}
+
+local function jkey(id)
+  return P .. 'job:' .. id
+end
+
+local function pad(id)
+  return string.format('%020d', tonumber(id))
+end
+
+local function read(id)
+  return redis.call('HMGET', jkey(id), unpack(FIELDS))
+end
+
+local function count(status, jtype, delta)
+  local field = status .. '\t' .. jtype
+  if redis.call('HINCRBY', P .. 'counts', field, delta) <= 0 then
+    redis.call('HDEL', P .. 'counts', field)
+  end
+end
+
+local function enter(id, status, jtype)
+  redis.call('ZADD', P .. 'st:' .. status, id, id)
+  count(status, jtype, 1)
+end
+
+local function leave(id, status, jtype)
+  redis.call('ZREM', P .. 'st:' .. status, id)
+  count(status, jtype, -1)
+end
+
+local wake_sent = false
+local function wake()
+  if not wake_sent and redis.call('DEL', P .. 'wake:armed') == 1 then
+    redis.call('PUBLISH', P .. 'wake', '1')
+  end
+  wake_sent = true
+end
+
+-- Put a pending job where claim finds it: ready when due at `now`, else delayed.
+local function place(id, jtype, priority, run_at, rk, now)
+  redis.call('ZADD', P .. 'pend:' .. jtype, run_at, id)
+  if tonumber(run_at) <= tonumber(now) then
+    redis.call('ZADD', P .. 'ready:' .. jtype, priority, rk .. pad(id))
+    wake()
+  else
+    redis.call('ZADD', P .. 'delayed', run_at, id)
+  end
+end
+
+local function unplace(id, jtype, rk)
+  redis.call('ZREM', P .. 'pend:' .. jtype, id)
+  redis.call('ZREM', P .. 'ready:' .. jtype, rk .. pad(id))
+  redis.call('ZREM', P .. 'delayed', id)
+end
+
+-- Is this the processing job leased under `token`, with the lease unexpired at `now`?
+local function holds(id, token, now)
+  local f = redis.call('HMGET', jkey(id), 'status', 'lease_token', 'lease_expires_at')
+  return f[1] == 'processing' and f[2] == token and tonumber(f[3]) > tonumber(now)
+end
+
+-- Did an earlier try of this very call (same token, same operation) already apply? Only
+-- asked when the caller retries after losing the connection before the reply.
+local function already(id, token, op)
+  local f = redis.call('HMGET', jkey(id), 'ltok', 'lop')
+  return f[1] == token and f[2] == op
+end
+
+-- Move an active job to history as `status` at `now`. `err` (or false) replaces
+-- last_error; `result` (or false) is stored as the result.
+local function archive(id, status, now, err, result)
+  local key = jkey(id)
+  local f = redis.call('HMGET', key, 'type', 'status', 'unique_key', 'rk')
+  local jtype, old, ukey, rk = f[1], f[2], f[3], f[4]
+  if old == 'pending' then
+    unplace(id, jtype, rk)
+  else
+    redis.call('ZREM', P .. 'leases', id)
+  end
+  redis.call('HSET', key, 'status', status, 'finished_at', now)
+  redis.call('HDEL', key, 'lease_token', 'lease_expires_at', 'rk')
+  if err then
+    redis.call('HSET', key, 'last_error', err)
+  end
+  if result then
+    redis.call('HSET', key, 'result', result)
+  end
+  if ukey and redis.call('HGET', P .. 'unique', ukey) == tostring(id) then
+    redis.call('HDEL', P .. 'unique', ukey)
+  end
+  leave(id, old, jtype)
+  enter(id, status, jtype)
+  redis.call('ZADD', P .. 'fin:' .. status, now, pad(id))
+end
+
+-- Back to pending at run_at (retry, release, rescue): the lease is void.
+local function requeue(id, run_at, rk, now)
+  local key = jkey(id)
+  local f = redis.call('HMGET', key, 'type', 'priority')
+  redis.call('HSET', key, 'status', 'pending', 'run_at', run_at, 'rk', rk)
+  redis.call('HDEL', key, 'lease_owner', 'lease_token', 'lease_expires_at')
+  redis.call('ZREM', P .. 'leases', id)
+  leave(id, 'processing', f[1])
+  enter(id, 'pending', f[1])
+  place(id, f[1], f[2], run_at, rk, now)
+end
+
+-- Add jobs described by ARGV[first..], 9 values each: type, payload, priority,
+-- max_attempts, run_at, rk, unique_key ('' for none), debounce ('1'/'0'), parent_id ('').
+-- Returns a flat list: per job either 1, id (created) or 0, {fields} (held key).
+local function add_jobs(first, now)
+  local out = {}
+  local i = first
+  while i <= #ARGV do
+    local jtype, payload, priority, max_attempts, run_at, rk, ukey, debounce, parent =
+      ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6],
+      ARGV[i + 7], ARGV[i + 8]
+    i = i + 9
+    local holder = false
+    if ukey ~= '' then
+      holder = redis.call('HGET', P .. 'unique', ukey)
+    end
+    if holder then
+      if debounce == '1' then
+        local f = redis.call('HMGET', jkey(holder), 'status', 'run_at', 'type', 'priority', 'rk')
+        if f[1] == 'pending' and tonumber(run_at) > tonumber(f[2]) then
+          unplace(holder, f[3], f[5])
+          redis.call('HSET', jkey(holder), 'run_at', run_at, 'rk', rk)
+          place(holder, f[3], f[4], run_at, rk, now)
+        end
+      end
+      out[#out + 1] = 0
+      out[#out + 1] = read(holder)
+    else
+      local id = redis.call('INCR', P .. 'ids')
+      local key = jkey(id)
+      redis.call('HSET', key, 'id', id, 'type', jtype, 'payload', payload, 'priority', priority,
+        'status', 'pending', 'attempts', 0, 'max_attempts', max_attempts, 'run_at', run_at,
+        'created_at', now, 'rescues', 0, 'rk', rk)
+      if ukey ~= '' then
+        redis.call('HSET', key, 'unique_key', ukey)
+        redis.call('HSET', P .. 'unique', ukey, id)
+        redis.call('ZADD', P .. 'uk:' .. ukey, id, id)
+      end
+      if parent ~= '' then
+        redis.call('HSET', key, 'parent_id', parent)
+        redis.call('ZADD', P .. 'par:' .. parent, id, id)
+      end
+      redis.call('ZADD', P .. 'ty:' .. jtype, id, id)
+      enter(id, 'pending', jtype)
+      place(id, jtype, priority, run_at, rk, now)
+      out[#out + 1] = 1
+      out[#out + 1] = id
+    end
+  end
+  return out
+end
+
+-- Remove a finished job and every index entry pointing at it.
+local function forget(id)
+  local key = jkey(id)
+  local f = redis.call('HMGET', key, 'type', 'status', 'parent_id', 'unique_key')
+  if not f[1] then
+    return 0
+  end
+  redis.call('ZREM', P .. 'st:' .. f[2], id)
+  redis.call('ZREM', P .. 'ty:' .. f[1], id)
+  redis.call('ZREM', P .. 'fin:' .. f[2], pad(id))
+  if f[3] then
+    redis.call('ZREM', P .. 'par:' .. f[3], id)
+  end
+  if f[4] then
+    redis.call('ZREM', P .. 'uk:' .. f[4], id)
+  end
+  count(f[2], f[1], -1)
+  redis.call('DEL', key)
+  return 1
+end
+
+-- Entry points follow, one per file.

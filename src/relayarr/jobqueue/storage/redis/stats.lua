@@ -1,0 +1,20 @@
+-- Counts by status and type, the run_at of the job due longest, jobs finished since a
+-- moment. ARGV: prefix, now, since. Returns {counts (flat field, n), oldest or false, n}.
+local now, since = tonumber(ARGV[2]), ARGV[3]
+local counts = redis.call('HGETALL', P .. 'counts')
+local oldest = false
+for i = 1, #counts, 2 do
+  local status, jtype = string.match(counts[i], '^([^\t]*)\t(.*)$')
+  if status == 'pending' then
+    local first = redis.call('ZRANGE', P .. 'pend:' .. jtype, 0, 0, 'WITHSCORES')
+    if first[2] and tonumber(first[2]) <= now and (not oldest or tonumber(first[2]) <
+        tonumber(oldest)) then
+      oldest = first[2]
+    end
+  end
+end
+local finished = 0
+for _, status in ipairs({ 'completed', 'failed', 'cancelled' }) do
+  finished = finished + redis.call('ZCOUNT', P .. 'fin:' .. status, since, '+inf')
+end
+return { counts, oldest, finished }
