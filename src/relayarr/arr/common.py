@@ -2,10 +2,12 @@
 
 The *arr apps serialise with Newtonsoft (``NullValueHandling.Ignore``), so a null field is
 simply absent; and fields come and go between versions. Every model here therefore ignores
-unknown fields and gives almost every field a default; the few a pipeline cannot do without
-are checked by each event's :meth:`ArrPayload.problems` instead of making whole objects
-mandatory. Dates stay strings exactly as sent: nothing computes with them yet, and a date
-the parser disagrees with (Radarr writes 7 fraction digits) must never refuse a webhook.
+unknown fields, reads an explicit null as absent, and gives almost every field a default;
+the few a pipeline cannot do without are checked by each event's
+:meth:`ArrPayload.problems` instead of making whole objects mandatory.
+
+Dates stay strings exactly as sent: nothing computes with them yet, and a date the parser
+disagrees with (Radarr writes 7 fraction digits) must never refuse a webhook.
 
 Enumerations that the apps extend over time (``coverType``, ``deleteReason``, health
 ``level``, ``addMethod``, series ``type``, ``releaseType``) are plain strings for the same
@@ -18,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 from pydantic.alias_generators import to_camel
 
 from relayarr.errors import FieldError
@@ -36,6 +38,15 @@ class ArrModel(BaseModel):
         extra="ignore",
         frozen=True,
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _absent_if_null(cls, data: object) -> object:
+        """Treat an explicit null as absent, so defaults apply: the apps omit nulls, but a
+        relay or an older version that writes them must not be refused for it."""
+        if isinstance(data, dict) and None in data.values():
+            return {key: value for key, value in data.items() if value is not None}
+        return data
 
 
 def _quality_name(value: object) -> object:
