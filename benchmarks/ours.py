@@ -27,6 +27,7 @@ from benchmarks.common import (
 from relayarr.jobqueue import Job, JobQueue, JobSpec, JobStatus, Storage, open_storage
 
 Profiler = cProfile.Profile | None  # enabled for exactly the timed part of a workload
+DRAIN_TIMEOUT = 600.0  # seconds: a drain that takes longer is broken, not slow
 
 
 async def _open(db: Path) -> tuple[Storage, JobQueue]:
@@ -112,7 +113,13 @@ async def drain(db: Path, jobs: int, concurrency: int, *, profiler: Profiler = N
         async with StallMonitor() as monitor:
             with Timed(profiler) as timed:
                 await queue.start(concurrency=concurrency)
-                await done.wait()
+                try:
+                    async with asyncio.timeout(DRAIN_TIMEOUT):
+                        await done.wait()
+                except TimeoutError:
+                    raise RuntimeError(
+                        f"only {seen} of {jobs} jobs ran within {DRAIN_TIMEOUT:g} s"
+                    ) from None
                 await queue.stop()
         after = _commits(storage)
         completed = await _completed(queue) - completed_before
