@@ -173,6 +173,8 @@ class EventLog(Protocol):
 
 ENGINES = {
     "sqlite": "relayarr.jobqueue.storage.sqlite:SQLiteStorage",
+    "redis": "relayarr.jobqueue.storage.redis:RedisStorage",
+    "rediss": "relayarr.jobqueue.storage.redis:RedisStorage",
 }
 
 

@@ -1,0 +1,423 @@
+"""RedisStorage: the Storage Protocol on Redis, every state change one Lua script."""
+
+from __future__ import annotations
+
+import builtins
+import logging
+import secrets
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from redis.asyncio import ConnectionPool, Redis
+from redis.exceptions import RedisError, ResponseError, WatchError
+
+from relayarr.jobqueue.clock import Clock
+from relayarr.jobqueue.errors import (
+    InvalidTransition,
+    InvalidURL,
+    JobNotFound,
+    LeaseLost,
+    StorageUnavailable,
+)
+from relayarr.jobqueue.models import (
+    TERMINAL_STATUSES,
+    Added,
+    BreakerState,
+    Job,
+    JobId,
+    JobQuery,
+    JobStatus,
+    Lease,
+    NewJob,
+    Page,
+    QueueStats,
+    TypeStats,
+)
+from relayarr.jobqueue.storage import BreakerTransition, Capabilities, ProgressCallback
+from relayarr.jobqueue.storage.redis.client import Client, Replay, translate
+from relayarr.jobqueue.storage.redis.codec import (
+    dump_breaker,
+    job_args,
+    load_breaker,
+    new_job,
+    num,
+    run_key,
+    to_job,
+)
+from relayarr.jobqueue.storage.redis.options import RedisOptions
+from relayarr.jobqueue.storage.redis.scripts import load_scripts
+from relayarr.jobqueue.storage.redis.wake import WakeListener
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+PRUNE_BATCH = 1000
+HISTORY = [status.value for status in TERMINAL_STATUSES]
+
+
+class RedisStorage:
+    """Storage on one Redis database under a key prefix. Open with :func:`open_storage`."""
+
+    capabilities = Capabilities(
+        engine="redis", multi_process=True, multi_host=True, cross_process_events=False
+    )
+
+    def __init__(self, options: RedisOptions, clock: Clock, pool: ConnectionPool) -> None:
+
+        self._options = options
+        self._clock = clock
+        self._pool = pool
+        self._p = options.prefix
+        self._redis: Redis = Redis(connection_pool=pool)
+        self._client: Client = Client(pool, options.where, options.retry_for)
+        self._scripts = load_scripts()
+        self._wake: WakeListener = WakeListener(self._redis, options.prefix)
+        self._closed = False
+
+    @classmethod
+    async def open(cls, url: str, *, clock: Clock, create: bool = True) -> RedisStorage:
+        options = RedisOptions.from_url(url)
+        try:
+            pool = ConnectionPool.from_url(options.driver_url, decode_responses=True)
+            pool.make_connection()  # type: ignore[no-untyped-call]  # refuses unknown URL options now, not at first use
+        except (TypeError, ValueError) as exc:
+            raise InvalidURL(f"bad redis URL option: {exc}", where=options.where) from exc
+        storage = cls(options, clock, pool)
+        try:
+            await storage._check_server(create=create)
+        except BaseException:
+            await storage.aclose()
+            raise
+        return storage
+
+    async def _check_server(self, *, create: bool) -> None:
+        """Reach the server once (one clear error if not), warn without persistence, and
+        without ``create`` insist on a migrated queue."""
+
+        try:
+            await self._redis.ping()
+            try:
+                config = await self._redis.config_get("appendonly")
+            except ResponseError:  # CONFIG renamed or disabled (managed services)
+                config = None
+            version: str | None = await self._redis.get(self._p + "schema")  # type: ignore[assignment]
+        except RedisError as exc:
+            raise translate(exc, self.where) from exc
+        if config is not None and config.get("appendonly") != "yes":
+            log.warning(
+                "redis runs without AOF persistence (appendonly no): a restart of the server "
+                "loses the jobs changed since its last snapshot; set appendonly yes",
+                extra={"service": "redis", "where": self.where},
+            )
+        if version is not None and int(version) > SCHEMA_VERSION:
+            raise StorageUnavailable(
+                f"the queue's data layout version {version} is newer than this relayarr "
+                f"knows ({SCHEMA_VERSION}); upgrade relayarr",
+                where=self.where,
+            )
+        if version is None and not create:
+            raise StorageUnavailable(
+                f"no relayarr queue under prefix {self._p!r} in this database "
+                "(run `relayarr migrate` to create it)",
+                where=self.where,
+            )
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    @property
+    def where(self) -> str:
+        return self._options.where
+
+    @property
+    def round_trips(self) -> int:
+        """Batches sent so far (many operations may share one)."""
+        return self._client.round_trips
+
+    # -- calling scripts --------------------------------------------------------------------
+
+    def _run(self, name: str, args: Sequence[str], replay: Replay, again_at: int = -1) -> Any:
+        return self._client.script(self._scripts[name], [self._p, *args], replay, again_at=again_at)
+
+    async def _read(self, name: str, *args: str) -> Any:
+        return await self._client.read(self._scripts[name], [self._p, *args])
+
+    # -- schema -------------------------------------------------------------------------
+
+    async def migrate(self) -> None:
+
+        await self._client.command(
+            "migrate", ["SET", self._p + "schema", str(SCHEMA_VERSION), "NX"], Replay.SAFE
+        )
+
+    # -- adding -------------------------------------------------------------------------
+
+    async def add(self, jobs: Sequence[NewJob]) -> list[Added]:
+
+        if not jobs:
+            return []
+        now = self._clock.now()
+        reply = await self._run("add", [num(now), *job_args(jobs)], Replay.SAFE)
+        return self._added(jobs, reply, now)
+
+    @staticmethod
+    def _added(jobs: Sequence[NewJob], reply: list[Any], now: float) -> list[Added]:
+
+        created_at = datetime.fromtimestamp(now, UTC)
+        out: list[Added] = []
+        for index, new in enumerate(jobs):
+            created, value = reply[2 * index], reply[2 * index + 1]
+            if created:
+                out.append(Added(new_job(new, int(value), created_at, now), created=True))
+            else:
+                out.append(Added(to_job(value), created=False))
+        return out
+
+    # -- the worker's path ---------------------------------------------------------------
+
+    async def claim(
+        self, owner: str, types: Sequence[str], limit: int, lease_seconds: float
+    ) -> list[Job]:
+
+        if limit < 1 or not types:
+            return []
+        now = self._clock.now()
+        args = [num(now), owner, secrets.token_hex(16), num(now + lease_seconds), str(limit), "0"]
+        rows = await self._run("claim", [*args, *types], Replay.AGAIN, again_at=6)
+        return [to_job(row) for row in rows]
+
+    async def next_due(self, types: Sequence[str]) -> float | None:
+        if not types:
+            return None
+        due = await self._read("next_due", *types)
+        return None if due is None else float(due)
+
+    async def heartbeat(self, lease: Lease, lease_seconds: float) -> float:
+
+        now = self._clock.now()
+        expires = now + lease_seconds
+        args = [num(now), str(lease.job_id), lease.token, num(expires)]
+        if not await self._run("heartbeat", args, Replay.SAFE):
+            raise LeaseLost(lease.job_id)
+        return expires
+
+    async def complete(
+        self, lease: Lease, result_json: str | None, follow_ups: Sequence[NewJob] = ()
+    ) -> tuple[Job, list[Added]]:
+
+        now = self._clock.now()
+        args = [
+            num(now),
+            str(lease.job_id),
+            lease.token,
+            "0" if result_json is None else "1",
+            result_json or "",
+            "0",
+            *job_args(follow_ups),
+        ]
+        reply = await self._run("complete", args, Replay.AGAIN, again_at=6)
+        if reply is None:
+            raise LeaseLost(lease.job_id)
+        return to_job(reply[0]), self._added(follow_ups, reply[1], now)
+
+    async def fail(self, lease: Lease, error: str, retry_at: float | None) -> Job:
+
+        now = self._clock.now()
+        args = [
+            num(now),
+            str(lease.job_id),
+            lease.token,
+            error,
+            "" if retry_at is None else num(retry_at),
+            "" if retry_at is None else run_key(retry_at),
+            "0",
+        ]
+        row = await self._run("fail", args, Replay.AGAIN, again_at=7)
+        if row is None:
+            raise LeaseLost(lease.job_id)
+        return to_job(row)
+
+    async def release(self, lease: Lease) -> Job:
+
+        now = self._clock.now()
+        args = [num(now), str(lease.job_id), lease.token, run_key(now), "0"]
+        row = await self._run("release", args, Replay.AGAIN, again_at=5)
+        if row is None:
+            raise LeaseLost(lease.job_id)
+        return to_job(row)
+
+    # -- steering ------------------------------------------------------------------------
+
+    async def cancel(self, job_id: JobId) -> Job:
+
+        reply = await self._run("cancel", [num(self._clock.now()), str(job_id)], Replay.NEVER)
+        if reply == "notfound":
+            raise JobNotFound(job_id)
+        if reply == "finished":
+            raise InvalidTransition(f"job {job_id} has already finished")
+        return to_job(reply)
+
+    async def retry(self, job_id: JobId) -> Job:
+
+        now = self._clock.now()
+        reply = await self._run("retry", [num(now), run_key(now), str(job_id)], Replay.NEVER)
+        word, detail = reply[0], reply[1]
+        if word == "notfound":
+            raise JobNotFound(job_id)
+        if word == "active":
+            raise InvalidTransition(f"job {job_id} is still active")
+        if word == "completed":
+            raise InvalidTransition(f"job {job_id} completed; only failed or cancelled jobs")
+        if word == "held":
+            key = (await self.get(job_id)).unique_key
+            raise InvalidTransition(f"job {detail} already holds unique key {key!r}")
+        return to_job(reply)
+
+    async def reclaim(self, dead_owners: Sequence[str], max_rescues: int) -> list[Job]:
+
+        now = self._clock.now()
+        args = [num(now), run_key(now), str(max_rescues), *dead_owners]
+        rows = await self._run("reclaim", args, Replay.NEVER)
+        return [to_job(row) for row in rows]
+
+    async def lease_owners(self) -> list[str]:
+        owners: list[str] = await self._read("lease_owners")
+        return owners
+
+    # -- reading ------------------------------------------------------------------------
+
+    async def get(self, job_id: JobId) -> Job:
+        row = await self._read("get", str(int(job_id)))
+        if row[0] is None:
+            raise JobNotFound(job_id)
+        return to_job(row)
+
+    async def list(self, query: JobQuery) -> Page:
+
+        if not 1 <= query.limit <= 1000:
+            raise ValueError("limit must be from 1 to 1000")
+        statuses = [JobStatus(status).value for status in query.statuses]
+        rows = await self._read(
+            "list",
+            "" if query.before_id is None else str(int(query.before_id)),
+            str(query.limit + 1),
+            "" if query.parent_id is None else str(int(query.parent_id)),
+            query.unique_key or "",
+            str(len(statuses)),
+            *statuses,
+            *query.types,
+        )
+        more = len(rows) > query.limit
+        jobs = [to_job(row) for row in rows[: query.limit]]
+        return Page(jobs=jobs, next_cursor=jobs[-1].id if more and jobs else None)
+
+    async def stats(self) -> QueueStats:
+
+        now = self._clock.now()
+        counts, oldest, finished = await self._read("stats", num(now), num(now - 60.0))
+        by_type: dict[str, dict[str, int]] = {}
+        for index in range(0, len(counts), 2):
+            status, _, job_type = counts[index].partition("\t")
+            by_type.setdefault(job_type, {})[status] = int(counts[index + 1])
+        return QueueStats(
+            by_type={name: TypeStats(**by_status) for name, by_status in by_type.items()},
+            oldest_pending_age=None if oldest is None else max(0.0, now - float(oldest)),
+            finished_last_minute=int(finished),
+        )
+
+    async def prune(
+        self,
+        *,
+        older_than: float | None = None,
+        keep: int | None = None,
+        statuses: Sequence[JobStatus] = (),
+        progress: ProgressCallback | None = None,
+    ) -> int:
+
+        if keep is not None and keep < 0:
+            raise ValueError("keep must be >= 0")
+        bad = [status for status in statuses if status not in TERMINAL_STATUSES]
+        if bad:
+            raise InvalidTransition(f"only finished jobs can be pruned, not {bad}")
+        chosen = [JobStatus(status).value for status in statuses] or HISTORY
+        deleted = 0
+
+        async def batch(mode: str, cutoff: str, size: int) -> int:
+            nonlocal deleted
+            count = int(await self._run("prune", [mode, cutoff, str(size), *chosen], Replay.NEVER))
+            deleted += count
+            if progress is not None and count:
+                progress(deleted)
+            return count
+
+        if older_than is not None:
+            while await batch("older", num(older_than), PRUNE_BATCH) == PRUNE_BATCH:
+                pass
+        if keep is not None:
+            # The excess is counted once, so jobs finishing meanwhile are kept (as SQLite's
+            # boundary does); the oldest go first, by (finished_at, id).
+            excess = int(await self._read("history_size", *chosen)) - keep
+            while excess > 0:
+                count = await batch("oldest", "", min(excess, PRUNE_BATCH))
+                if count == 0:
+                    break
+                excess -= count
+        return deleted
+
+    # -- breakers -----------------------------------------------------------------------
+
+    async def breakers(self) -> builtins.list[BreakerState]:
+        states = [load_breaker(value) for value in await self._read("breakers")]
+        return sorted(states, key=lambda state: state.name)
+
+    async def update_breaker(self, name: str, transition: BreakerTransition) -> BreakerState | None:
+        """Optimistic: WATCH the breaker's key, compute, MULTI/EXEC; a concurrent change
+        aborts the EXEC and the transition runs again on the new state."""
+
+        key = self._p + "breaker:" + name
+        names = self._p + "breakers"
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                while True:
+                    try:
+                        await pipe.watch(key)
+                        raw: str | None = await pipe.get(key)  # type: ignore[assignment]
+                        new = transition(None if raw is None else load_breaker(raw))
+                        pipe.multi()  # type: ignore[no-untyped-call]
+                        if new is None:
+                            pipe.delete(key)
+                            pipe.srem(names, name)
+                        else:
+                            if new.name != name:
+                                raise ValueError(
+                                    f"breaker transition renamed {name!r} to {new.name!r}"
+                                )
+                            pipe.set(key, dump_breaker(new))
+                            pipe.sadd(names, name)
+                        await pipe.execute()
+                        return new
+                    except WatchError:
+                        continue
+        except RedisError as exc:
+            raise translate(exc, self.where) from exc
+
+    # -- wake-ups and lifecycle ------------------------------------------------------------
+
+    async def wait_for_change(self, max_wait: float) -> None:
+        """Block on the wake-up channel (see :mod:`.wake`) for at most ``max_wait``."""
+        if self._closed:
+            return
+        await self._wake.wait(max_wait)
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self._wake.close()
+            await self._client.close()
+        finally:
+            await self._redis.aclose()
+            await self._pool.aclose()
