@@ -15,13 +15,21 @@ or a file at import time.
     url = "sqlite:////var/lib/relayarr/queue.db"  # RELAYARR_QUEUE_URL / RELAYARR_QUEUE__URL
     concurrency = 4                     # RELAYARR_QUEUE__CONCURRENCY
 
+    [server]
+    host = "127.0.0.1"                  # RELAYARR_SERVER__HOST
+    port = 7878                         # RELAYARR_SERVER__PORT
+    api_key = "..."                     # RELAYARR_API_KEY / RELAYARR_SERVER__API_KEY
+
     [log]
     level = "info"                      # RELAYARR_LOG__LEVEL
     json = false                        # RELAYARR_LOG__JSON
+
+``relayarr config init`` writes this file with every key, its default and its meaning.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -30,7 +38,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -44,6 +52,8 @@ ENV_PREFIX = "RELAYARR_"
 ENV_NESTED_DELIMITER = "__"
 CONFIG_ENV = "RELAYARR_CONFIG"
 QUEUE_URL_SHORTCUT_ENV = "RELAYARR_QUEUE_URL"
+API_KEY_SHORTCUT_ENV = "RELAYARR_API_KEY"
+MIN_API_KEY_LENGTH = 16
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -57,6 +67,7 @@ class QueueSettings(BaseModel):
         default=None,
         min_length=1,
         description="sqlite:///path, postgresql://..., redis://...; default: SQLite in data_dir",
+        examples=["sqlite:///data/queue.db"],
     )
     concurrency: int = Field(default=4, ge=1, description="jobs a worker runs at a time")
     lease_seconds: float = Field(default=30.0, gt=0, description="lease length without heartbeat")
@@ -67,14 +78,51 @@ class QueueSettings(BaseModel):
     )
 
 
+class ServerSettings(BaseModel):
+    """The ``[server]`` section: where ``relayarr serve`` listens and who it lets in."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = Field(default="127.0.0.1", min_length=1, description="address to listen on")
+    port: int = Field(default=7878, ge=1, le=65535, description="TCP port to listen on")
+    # SecretStr: the key never shows in a repr, a log line or a validation error.
+    api_key: SecretStr | None = Field(
+        default=None,
+        description="key for webhooks and the API; default: generated on first run and "
+        "kept in <data_dir>/api_key",
+        examples=["a-long-random-string-of-your-choice"],
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="largest request body accepted (bytes)"
+    )
+    metrics_public: bool = Field(
+        default=False, description="serve /metrics without the API key (bind to localhost!)"
+    )
+
+    @field_validator("api_key")
+    @classmethod
+    def _usable_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        key = value.get_secret_value()
+        if len(key) < MIN_API_KEY_LENGTH:
+            raise ValueError(f"must be at least {MIN_API_KEY_LENGTH} characters")
+        if not all("!" <= ch <= "~" for ch in key):
+            # It travels in headers, URLs and Basic credentials: printable ASCII only.
+            raise ValueError("must be printable ASCII without spaces")
+        return value
+
+
 class LogSettings(BaseModel):
     """The ``[log]`` section: how verbose, and plain text or JSON lines."""
 
     # ``json`` is the key users write; as an attribute it would shadow BaseModel.json.
     model_config = ConfigDict(extra="forbid", frozen=True, validate_by_name=True)
 
-    level: LogLevel = "INFO"
-    json_lines: bool = Field(default=False, validation_alias="json")
+    level: LogLevel = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    json_lines: bool = Field(
+        default=False, validation_alias="json", description="one JSON object per log line"
+    )
 
     @field_validator("level", mode="before")
     @classmethod
@@ -99,6 +147,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default=Path("data"), description="where relayarr keeps its files")
     queue: QueueSettings = QueueSettings()
+    server: ServerSettings = ServerSettings()
     log: LogSettings = LogSettings()
 
     @property
@@ -116,11 +165,15 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Overrides, then the environment, then the file being loaded (no .env, no secrets)."""
-        shortcut = os.environ.get(QUEUE_URL_SHORTCUT_ENV)
+        shortcuts: dict[str, Any] = {}
+        if url := os.environ.get(QUEUE_URL_SHORTCUT_ENV):
+            shortcuts["queue"] = {"url": url}
+        if key := os.environ.get(API_KEY_SHORTCUT_ENV):
+            shortcuts["server"] = {"api_key": key}
         return (
             init_settings,
             env_settings,
-            InitSettingsSource(settings_cls, {"queue": {"url": shortcut}} if shortcut else {}),
+            InitSettingsSource(settings_cls, shortcuts),
             InitSettingsSource(settings_cls, dict(_file_layer.get() or {})),
         )
 
@@ -197,6 +250,8 @@ def _origin(loc: list[str], config_file: Path | None, data: Mapping[str, Any]) -
         return environ[nested]
     if loc == ["queue", "url"] and QUEUE_URL_SHORTCUT_ENV in environ:
         return QUEUE_URL_SHORTCUT_ENV
+    if loc == ["server", "api_key"] and API_KEY_SHORTCUT_ENV in environ:
+        return API_KEY_SHORTCUT_ENV
     if config_file is not None and _has_key(data, loc):
         return str(config_file)
     # A section given whole in the environment (RELAYARR_QUEUE='{...}'), or an override.
@@ -205,6 +260,54 @@ def _origin(loc: list[str], config_file: Path | None, data: Mapping[str, Any]) -
         if section in environ:
             return environ[section]
     return "settings" if config_file is None else str(config_file)
+
+
+_TEMPLATE_HEAD = """\
+# relayarr configuration (TOML). Every key below shows its default; uncomment to change it.
+# Environment variables override this file: RELAYARR_<SECTION>__<KEY>, for example
+# RELAYARR_QUEUE__CONCURRENCY=8, plus the shortcuts RELAYARR_QUEUE_URL and RELAYARR_API_KEY.
+# Check a file with: relayarr config check FILE
+"""
+
+
+def default_config_toml() -> str:
+    """A commented TOML file listing every setting with its default and meaning.
+
+    Generated from the models, so a new setting shows up here by itself; every line is a
+    comment, so the file loads as the defaults.
+    """
+    lines = [_TEMPLATE_HEAD]
+    sections: list[tuple[str, type[BaseModel]]] = []
+    for name, info in Settings.model_fields.items():
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            sections.append((name, annotation))
+        else:
+            lines.extend(_template_key(name, info))
+    for name, model in sections:
+        lines.append(f"\n[{name}]")
+        for key, info in model.model_fields.items():
+            alias = info.validation_alias
+            lines.extend(_template_key(alias if isinstance(alias, str) else key, info))
+    return "\n".join(lines) + "\n"
+
+
+def _template_key(key: str, info: Any) -> list[str]:
+    value = info.default
+    if value is None and info.examples:
+        value = info.examples[0]
+    text = _toml_value(value)
+    lines = [f"# {info.description}"] if info.description else []
+    return ["", *lines, f"# {key} = {text}"]
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    # A JSON string of printable text is a valid TOML basic string.
+    return json.dumps(str(value))
 
 
 def _has_key(data: Mapping[str, Any], loc: list[str]) -> bool:
@@ -220,7 +323,9 @@ __all__ = [
     "ConfigError",
     "LogSettings",
     "QueueSettings",
+    "ServerSettings",
     "Settings",
+    "default_config_toml",
     "load_settings",
     "read_toml",
     "sqlite_url",

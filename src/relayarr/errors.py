@@ -7,7 +7,10 @@
     ├── AppError              relayarr could not be put together (bad --import, clashing handler)
     ├── InputError            a command-line value that cannot be used
     │   └── DurationError     a duration that is not <number><unit>...
-    └── PayloadInvalid        a webhook body that does not fit the *arr schema (names the field)
+    ├── PayloadInvalid        a webhook body that does not fit the *arr schema (names the field)
+    └── WebError              a request the HTTP service refuses (carries its status and code)
+        ├── Unauthorized      401: no credentials, or the wrong API key
+        └── MalformedBody     400: the body is not JSON
 
 The job queue keeps its own tree (:mod:`relayarr.jobqueue.errors`, rooted in
 ``JobQueueError``) because it is a library that never imports the rest of relayarr. The CLI
@@ -56,3 +59,25 @@ class PayloadInvalid(RelayarrError):
         first = self.errors[0] if self.errors else FieldError("body", "invalid")
         more = f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
         super().__init__(f"{first.loc}: {first.msg}{more}")
+
+
+class WebError(RelayarrError):
+    """A request the HTTP service refuses. ``status`` and ``code`` become the JSON error
+    answer (``{"error": {"code": ..., "message": ...}}``) in :mod:`relayarr.web.errors`."""
+
+    status = 400
+    code = "bad_request"
+
+
+class Unauthorized(WebError):
+    """No credentials were sent, or they do not match the API key."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class MalformedBody(WebError):
+    """The request body is empty, not UTF-8 or not JSON (NaN and lone surrogates included)."""
+
+    status = 400
+    code = "malformed_json"
