@@ -56,11 +56,15 @@ def build_queue(
     *,
     setups: Sequence[HandlerSetup] = (),
     strict_types: bool = True,
+    share_events: bool = False,
 ) -> JobQueue:
     """A JobQueue on ``storage`` configured from ``settings.queue``, with relayarr's own
     handlers and then those registered by each of ``setups`` (see :func:`import_setups`).
 
     ``strict_types`` makes :meth:`JobQueue.add_job` refuse types nothing here handles.
+    ``share_events`` writes the queue's events to the storage's shared event log when the
+    engine keeps one, for long-running processes (serve, worker) whose events the web
+    node shows; they must ``stop()`` or ``flush_events()`` the queue before closing storage.
     Raises :class:`AppError` when a setup fails or two register the same type.
     """
     options = settings.queue
@@ -70,6 +74,7 @@ def build_queue(
         poll_interval=options.poll_interval,
         max_rescues=options.max_rescues,
         strict_types=strict_types,
+        share_events=share_events and storage.capabilities.cross_process_events,
     )
     register_builtin_handlers(queue, settings)
     for setup in setups:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import typer
 
-from relayarr.cli import enqueue, jobs, worker
+from relayarr.cli import config_cmd, enqueue, jobs, serve, worker
 from relayarr.cli.base import app
 from relayarr.errors import RelayarrError
 from relayarr.jobqueue import JobQueueError
@@ -38,4 +38,13 @@ def main(argv: list[str] | None = None) -> None:
         _fail("interrupted", code=130)
 
 
-__all__ = ["EXPECTED_ERRORS", "app", "enqueue", "jobs", "main", "worker"]
+__all__ = [
+    "EXPECTED_ERRORS",
+    "app",
+    "config_cmd",
+    "enqueue",
+    "jobs",
+    "main",
+    "serve",
+    "worker",
+]

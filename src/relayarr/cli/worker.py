@@ -67,7 +67,7 @@ async def _run_worker(settings: Settings, setups: list[HandlerSetup], concurrenc
         stop.set()
 
     async def body(storage: Storage) -> None:
-        queue = build_queue(settings, storage, setups=setups)
+        queue = build_queue(settings, storage, setups=setups, share_events=True)
         types = queue.handled_types()
         if not types:
             logger.warning("no job handlers registered: jobs stay pending (see --import)")

@@ -1,0 +1,151 @@
+"""``POST|PUT /api/v1/webhooks/{radarr|sonarr}[/{instance}]``: store the event, answer at once.
+
+The *arr apps send each event once and never retry, so this route does as little as
+possible and answers only once the job is durably stored:
+
+1. the API key is checked (401 before the body is even read);
+2. the body is read under the size limit (413) and decoded (400);
+3. it is parsed into the typed model (422 naming the bad fields), which is all the
+   checking there is: unknown event types are accepted and recorded;
+4. a ``Test`` event answers 200 and stores nothing;
+5. everything else becomes one ``webhook`` job (priority 1) holding the raw body, and the
+   answer is 202 with its id.
+
+Storage failures answer 503 (see :mod:`relayarr.web.errors`): the *arr logs a failure
+the user can see, instead of an event silently lost.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Path, Request
+from starlette.responses import JSONResponse, Response
+
+from relayarr.arr import Source, parse_webhook
+from relayarr.errors import MalformedBody
+from relayarr.jobqueue import JSONObject
+from relayarr.web.auth import RequireKey
+from relayarr.web.context import WebContext, context
+from relayarr.web.schemas import ErrorOut, WebhookAccepted, WebhookTest
+
+JOB_TYPE = "webhook"
+PRIORITY = 1
+INSTANCE_PATTERN = r"^[a-z0-9](?:[a-z0-9_-]{0,30}[a-z0-9])?$"
+METHODS = ("POST", "PUT")
+
+router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], dependencies=[RequireKey])
+
+Instance = Annotated[
+    str,
+    Path(
+        pattern=INSTANCE_PATTERN,
+        description="a name telling two *arr instances apart: 1-32 of a-z 0-9 _ -",
+        examples=["4k"],
+    ),
+]
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": WebhookTest, "description": "a Test event: nothing stored"},
+    202: {"model": WebhookAccepted, "description": "stored as a webhook job"},
+    400: {"model": ErrorOut, "description": "the body is not JSON"},
+    401: {"model": ErrorOut, "description": "no or wrong API key"},
+    413: {"model": ErrorOut, "description": "the body is over the size limit"},
+    422: {"model": ErrorOut, "description": "the payload does not fit the schema"},
+    503: {"model": ErrorOut, "description": "storage unavailable; nothing stored"},
+}
+_BODY_DOC = {
+    "requestBody": {
+        "required": True,
+        "description": "the webhook body exactly as Radarr or Sonarr sends it",
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+}
+
+
+def decode_body(raw: bytes) -> object:
+    """The JSON document in ``raw``; :class:`MalformedBody` when it is not strict JSON
+    (orjson: UTF-8 only, no NaN or Infinity, no lone surrogates or raw control characters,
+    nesting up to 1024 deep)."""
+    if not raw.strip():
+        raise MalformedBody("request body is empty; expected a JSON object")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedBody(f"request body is not valid JSON: {exc}") from None
+
+
+async def receive(
+    request: Request, ctx: WebContext, source: Source, instance: str | None
+) -> Response:
+    """Steps 2 to 5 above, shared by every webhook route."""
+    started = time.perf_counter()
+    body = decode_body(await request.body())
+    event = parse_webhook(source, body)
+    log = request.state.log
+    log.update(source=source.value, event=event.event_type)
+    if instance is not None:
+        log["instance"] = instance
+    if event.is_test:
+        ctx.metrics.webhook(source.value, "test")
+        return JSONResponse({"status": "ok", "test": True}, status_code=200)
+    assert isinstance(body, dict), "parse_webhook accepts JSON objects only"
+    moment = datetime.fromtimestamp(ctx.queue.clock.now(), UTC)
+    received_at = moment.isoformat().replace("+00:00", "Z")
+    payload: JSONObject = {
+        "source": source.value,
+        "instance": instance,
+        "received_at": received_at,
+        "body": body,
+    }
+    job = await ctx.queue.add_job(JOB_TYPE, payload, priority=PRIORITY)
+    log["job_id"] = job.id
+    ctx.metrics.webhook(source.value, "accepted", time.perf_counter() - started)
+    return JSONResponse({"job_id": job.id, "status": "queued"}, status_code=202)
+
+
+async def _default_instance(
+    request: Request, source: Source, ctx: Annotated[WebContext, Depends(context)]
+) -> Response:
+    return await receive(request, ctx, source, None)
+
+
+async def _named_instance(
+    request: Request,
+    source: Source,
+    instance: Instance,
+    ctx: Annotated[WebContext, Depends(context)],
+) -> Response:
+    return await receive(request, ctx, source, instance)
+
+
+# One route per method: FastAPI names operations after their first method, so a shared
+# route would give two OpenAPI operations the same id.
+for _method in METHODS:
+    router.add_api_route(
+        "/{source}",
+        _default_instance,
+        methods=[_method],
+        name=f"webhook_{_method.lower()}",
+        summary=f"Receive a Radarr or Sonarr webhook ({_method})",
+        status_code=202,
+        responses=_RESPONSES,
+        openapi_extra=_BODY_DOC,
+        response_class=JSONResponse,
+    )
+    router.add_api_route(
+        "/{source}/{instance}",
+        _named_instance,
+        methods=[_method],
+        name=f"webhook_instance_{_method.lower()}",
+        summary=f"Receive a webhook from a named *arr instance ({_method})",
+        status_code=202,
+        responses=_RESPONSES,
+        openapi_extra=_BODY_DOC,
+        response_class=JSONResponse,
+    )
+
+__all__ = ["INSTANCE_PATTERN", "JOB_TYPE", "PRIORITY", "decode_body", "receive", "router"]
