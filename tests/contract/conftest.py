@@ -12,6 +12,8 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import pytest
 
+from servers import postgres_server
+
 FreshDatabase = Callable[[], AbstractAsyncContextManager[str]]
 
 
@@ -22,8 +24,16 @@ async def sqlite_database() -> AsyncIterator[str]:
         yield f"sqlite:///{directory}/queue.db"
 
 
+@asynccontextmanager
+async def postgresql_database() -> AsyncIterator[str]:
+    """An empty database on the session's throwaway PostgreSQL server."""
+    async with postgres_server().fresh_database() as url:
+        yield url
+
+
 ENGINES: dict[str, FreshDatabase] = {
     "sqlite": sqlite_database,
+    "postgresql": postgresql_database,
 }
 
 

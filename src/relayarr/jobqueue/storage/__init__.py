@@ -173,6 +173,7 @@ class EventLog(Protocol):
 
 ENGINES = {
     "sqlite": "relayarr.jobqueue.storage.sqlite:SQLiteStorage",
+    "postgresql": "relayarr.jobqueue.storage.postgres:PostgresStorage",
     "redis": "relayarr.jobqueue.storage.redis:RedisStorage",
     "rediss": "relayarr.jobqueue.storage.redis:RedisStorage",
 }

@@ -1,0 +1,553 @@
+"""The PostgreSQL engine: several worker processes on several machines share one database.
+
+``postgresql://user:password@host:5432/dbname``, with options ``?pool_size=10``,
+``connect_timeout=10``, ``reconnect_timeout=60`` and any libpq-style option the driver
+understands (``sslmode=require``...). Needs the asyncpg driver: ``pip install
+'relayarr[postgres]'``.
+
+The same two tables as every engine (``job_queue`` for pending and processing jobs,
+``job_history`` for finished ones, moved in one transaction); times are epoch seconds from
+the queue's clock, never the server's. Claims take ``FOR UPDATE SKIP LOCKED`` batches;
+completions of one loop turn share one statement (see :mod:`.batch`); other processes are
+woken with LISTEN/NOTIFY (see :mod:`.listen`). A lost connection is retried where that is
+safe and reported where it is not (see :mod:`.connection`).
+"""
+
+from __future__ import annotations
+
+import builtins
+import logging
+import secrets
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from relayarr.jobqueue.clock import Clock
+from relayarr.jobqueue.errors import (
+    InvalidTransition,
+    JobNotFound,
+    LeaseLost,
+    StorageError,
+)
+from relayarr.jobqueue.models import (
+    TERMINAL_STATUSES,
+    Added,
+    BreakerState,
+    Job,
+    JobId,
+    JobQuery,
+    JobStatus,
+    Lease,
+    NewJob,
+    Page,
+    QueueStats,
+    TypeStats,
+)
+from relayarr.jobqueue.storage import BreakerTransition, Capabilities, ProgressCallback
+from relayarr.jobqueue.storage.postgres.batch import CompletionBatcher
+from relayarr.jobqueue.storage.postgres.connection import Database, PostgresOptions, redact_url
+from relayarr.jobqueue.storage.postgres.listen import Listener
+from relayarr.jobqueue.storage.postgres.migrate import apply_migrations, check_schema
+from relayarr.jobqueue.storage.postgres.rows import breaker_params, row_to_breaker, row_to_job
+from relayarr.jobqueue.storage.sql import load_queries
+
+log = logging.getLogger(__name__)
+
+Q = load_queries(__name__)
+PRUNE_BATCH = 2000
+NO_CURSOR = 2**63 - 1
+UNIQUE_ATTEMPTS = 20  # a unique key whose holder keeps finishing under us: give up after
+_fromtimestamp = datetime.fromtimestamp
+_PENDING = JobStatus.PENDING
+
+
+def _affected(tag: str) -> int:
+    """Rows touched, from a command tag such as ``UPDATE 1``."""
+    return int(tag.rsplit(" ", 1)[-1])
+
+
+class PostgresStorage:
+    """Storage on a PostgreSQL database. Open with :func:`open_storage`."""
+
+    capabilities = Capabilities(
+        engine="postgresql", multi_process=True, multi_host=True, cross_process_events=False
+    )
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+        self._where = db.where
+        self._listener = Listener(db.options)
+        self._completions = CompletionBatcher(db, Q["finish_leased"], clock.now)
+        self._closed = False
+
+    @classmethod
+    async def open(cls, url: str, *, clock: Clock, create: bool = True) -> PostgresStorage:
+        """Connect; without ``create``, insist that the schema is there and current."""
+        db = await Database.open(PostgresOptions.from_url(url))
+        storage = cls(db, clock)
+        if not create:
+            try:
+                await db.run(lambda conn: check_schema(conn, Q, db.where), name="check schema")
+            except BaseException:
+                await storage.aclose()
+                raise
+        return storage
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    @property
+    def where(self) -> str:
+        return self._where
+
+    def __repr__(self) -> str:
+        return f"PostgresStorage({self._where!r})"
+
+    # -- schema -------------------------------------------------------------------------
+
+    async def migrate(self) -> None:
+        now = self._clock.now()
+        # Idempotent (each migration commits with its record), so it may be retried.
+        await self._db.run(lambda conn: apply_migrations(conn, Q, self._where, now), name="migrate")
+
+    # -- adding -------------------------------------------------------------------------
+
+    async def add(self, jobs: Sequence[NewJob]) -> list[Added]:
+        if not jobs:
+            return []
+        now = self._clock.now()
+        if all(new.unique_key is None for new in jobs):
+            # One statement in autocommit: a batch is atomic without BEGIN/COMMIT.
+            return await self._db.run(
+                lambda conn: _insert_plain(conn, jobs, now), name="add", write=True
+            )
+        if len(jobs) == 1:
+            added = await self._db.run(
+                lambda conn: _try_insert_unique(conn, jobs[0], now), name="add", write=True
+            )
+            if added is not None:
+                return [added]
+        return await self._db.run(lambda conn: _add(conn, jobs, now), name="add", transaction=True)
+
+    # -- the worker's path ---------------------------------------------------------------
+
+    async def claim(
+        self, owner: str, types: Sequence[str], limit: int, lease_seconds: float
+    ) -> list[Job]:
+        if limit < 1 or not types:
+            return []
+        now = self._clock.now()
+        params = (now, list(types), limit, owner, secrets.token_hex(16), now + lease_seconds)
+        rows = await self._db.run(
+            lambda conn: conn.fetch(Q["claim"], *params), name="claim", write=True
+        )
+        jobs = [row_to_job(row) for row in rows]
+        jobs.sort(key=lambda job: (job.priority, job.run_at, job.id))  # RETURNING has no order
+        return jobs
+
+    async def next_due(self, types: Sequence[str]) -> float | None:
+        if not types:
+            return None
+        due: float | None = await self._db.run(
+            lambda conn: conn.fetchval(Q["next_due"], list(types)), name="next due"
+        )
+        return due
+
+    async def heartbeat(self, lease: Lease, lease_seconds: float) -> float:
+        now = self._clock.now()
+        expires = now + lease_seconds
+        # Idempotent (the same expiry again), so a write lost with the connection is retried.
+        tag = await self._db.run(
+            lambda conn: conn.execute(Q["heartbeat"], expires, lease.job_id, lease.token, now),
+            name="heartbeat",
+        )
+        if _affected(tag) != 1:
+            raise LeaseLost(lease.job_id)
+        return expires
+
+    async def complete(
+        self, lease: Lease, result_json: str | None, follow_ups: Sequence[NewJob] = ()
+    ) -> tuple[Job, list[Added]]:
+        if not follow_ups:
+            return await self._completions.complete(lease, result_json), []
+        now = self._clock.now()
+
+        async def op(conn: Any) -> tuple[Job, list[Added]]:
+            rows = await conn.fetch(
+                Q["finish_leased"],
+                [lease.job_id],
+                [lease.token],
+                [result_json],
+                None,
+                JobStatus.COMPLETED.value,
+                now,
+            )
+            if not rows:
+                raise LeaseLost(lease.job_id)
+            return row_to_job(rows[0]), await _add(conn, follow_ups, now)
+
+        return await self._db.run(op, name="complete", transaction=True)
+
+    async def fail(self, lease: Lease, error: str, retry_at: float | None) -> Job:
+        now = self._clock.now()
+        if retry_at is None:
+            status = JobStatus.FAILED.value
+            rows = await self._db.run(
+                lambda conn: conn.fetch(
+                    Q["finish_leased"], [lease.job_id], [lease.token], [None], error, status, now
+                ),
+                name="fail",
+                write=True,
+            )
+            row = rows[0] if rows else None
+        else:
+            row = await self._db.run(
+                lambda conn: conn.fetchrow(
+                    Q["requeue_leased"], retry_at, error, lease.job_id, lease.token, now
+                ),
+                name="fail",
+                write=True,
+            )
+        if row is None:
+            raise LeaseLost(lease.job_id)
+        return row_to_job(row)
+
+    async def release(self, lease: Lease) -> Job:
+        now = self._clock.now()
+        row = await self._db.run(
+            lambda conn: conn.fetchrow(Q["release_leased"], now, lease.job_id, lease.token),
+            name="release",
+            write=True,
+        )
+        if row is None:
+            raise LeaseLost(lease.job_id)
+        return row_to_job(row)
+
+    # -- steering ------------------------------------------------------------------------
+
+    async def cancel(self, job_id: JobId) -> Job:
+        now = self._clock.now()
+        cancelled = JobStatus.CANCELLED.value
+        row = await self._db.run(
+            lambda conn: conn.fetchrow(Q["finish_active"], job_id, cancelled, now, None),
+            name="cancel",
+            write=True,
+        )
+        if row is None:
+            await self.get(job_id)  # raises JobNotFound when it is nowhere
+            raise InvalidTransition(f"job {job_id} has already finished")
+        return row_to_job(row)
+
+    async def retry(self, job_id: JobId) -> Job:
+        now = self._clock.now()
+
+        async def op(conn: Any) -> Job:
+            row = await conn.fetchrow(Q["take_history"], job_id)
+            if row is None:
+                current = await conn.fetchrow(Q["get"], job_id)
+                if current is None:
+                    raise JobNotFound(job_id)
+                if JobStatus(current[4]).is_active:
+                    raise InvalidTransition(f"job {job_id} is still active")
+                raise InvalidTransition(f"job {job_id} completed; only failed or cancelled jobs")
+            ident, job_type, payload, priority, max_attempts, created_at = row[:6]
+            last_error, unique_key, parent_id = row[6:9]
+            restored = await conn.fetchrow(
+                Q["restore"],
+                ident,
+                job_type,
+                payload,
+                priority,
+                max_attempts,
+                now,
+                created_at,
+                last_error,
+                unique_key,
+                parent_id,
+            )
+            if restored is None:
+                holder = await conn.fetchrow(Q["find_unique"], unique_key)
+                holder_id = holder[0] if holder is not None else "another job"
+                raise InvalidTransition(f"job {holder_id} already holds unique key {unique_key!r}")
+            await conn.execute(Q["notify"])
+            return row_to_job(restored)
+
+        return await self._db.run(op, name="retry", transaction=True)
+
+    async def reclaim(self, dead_owners: Sequence[str], max_rescues: int) -> list[Job]:
+        now = self._clock.now()
+        dead = list(dead_owners)
+
+        async def op(conn: Any) -> list[Job]:
+            rescued: list[Job] = []
+            failed = JobStatus.FAILED.value
+            for row in await conn.fetch(Q["stalled"], now, dead):
+                job_id, attempts, max_attempts, owner, rescues = (
+                    row[0],
+                    row[5],
+                    row[6],
+                    row[15],
+                    row[18],
+                )
+                if rescues + 1 > max_rescues:
+                    error = (
+                        f"poison job: its worker died or lost the lease {rescues + 1} times "
+                        f"(limit {max_rescues}); last owner {owner}"
+                    )
+                elif attempts >= max_attempts:
+                    error = (
+                        f"worker ({owner}) died or lost the lease during the last allowed "
+                        f"attempt ({attempts} of {max_attempts})"
+                    )
+                else:
+                    error = row[11] or f"rescued after its worker ({owner}) stopped"
+                    back = await conn.fetchrow(Q["rescue"], now, error, job_id)
+                    rescued.append(row_to_job(back))
+                    continue
+                done = await conn.fetchrow(Q["finish_active"], job_id, failed, now, error)
+                rescued.append(row_to_job(done))
+            if any(job.status is _PENDING for job in rescued):
+                await conn.execute(Q["notify"])
+            return rescued
+
+        return await self._db.run(op, name="reclaim", transaction=True)
+
+    async def lease_owners(self) -> list[str]:
+        rows = await self._db.run(lambda conn: conn.fetch(Q["lease_owners"]), name="lease owners")
+        return [row[0] for row in rows]
+
+    # -- reading ------------------------------------------------------------------------
+
+    async def get(self, job_id: JobId) -> Job:
+        row = await self._db.run(lambda conn: conn.fetchrow(Q["get"], job_id), name="get")
+        if row is None:
+            raise JobNotFound(job_id)
+        return row_to_job(row)
+
+    async def list(self, query: JobQuery) -> Page:
+        if not 1 <= query.limit <= 1000:
+            raise ValueError("limit must be from 1 to 1000")
+        statuses = [JobStatus(status) for status in query.statuses]
+        params = (
+            query.before_id if query.before_id is not None else NO_CURSOR,
+            not statuses,
+            [status.value for status in statuses],
+            not query.types,
+            list(query.types),
+            query.parent_id,
+            query.unique_key,
+            query.limit + 1,
+            not statuses or any(status.is_active for status in statuses),
+            not statuses or any(status.is_terminal for status in statuses),
+        )
+        rows = await self._db.run(lambda conn: conn.fetch(Q["list"], *params), name="list")
+        more = len(rows) > query.limit
+        jobs = [row_to_job(row) for row in rows[: query.limit]]
+        return Page(jobs=jobs, next_cursor=jobs[-1].id if more and jobs else None)
+
+    async def stats(self) -> QueueStats:
+        now = self._clock.now()
+
+        async def op(conn: Any) -> QueueStats:
+            counts: dict[str, dict[str, int]] = {}
+            for job_type, status, count in await conn.fetch(Q["counts"]):
+                counts.setdefault(job_type, {})[status] = count
+            oldest = await conn.fetchval(Q["oldest_due"], now)
+            finished = await conn.fetchval(Q["finished_since"], now - 60.0)
+            return QueueStats(
+                by_type={name: TypeStats(**by_status) for name, by_status in counts.items()},
+                oldest_pending_age=None if oldest is None else max(0.0, now - oldest),
+                finished_last_minute=finished,
+            )
+
+        return await self._db.run(op, name="stats")
+
+    async def prune(
+        self,
+        *,
+        older_than: float | None = None,
+        keep: int | None = None,
+        statuses: Sequence[JobStatus] = (),
+        progress: ProgressCallback | None = None,
+    ) -> int:
+        if keep is not None and keep < 0:
+            raise ValueError("keep must be >= 0")
+        bad = [status for status in statuses if status not in TERMINAL_STATUSES]
+        if bad:
+            raise InvalidTransition(f"only finished jobs can be pruned, not {bad}")
+        any_status = not statuses
+        names = [status.value for status in statuses]
+        deleted = 0
+
+        async def drain(sql: str, *params: object) -> None:
+            nonlocal deleted
+            while True:
+                # Deleting finished rows again is harmless: batches may be retried.
+                tag = await self._db.run(lambda conn: conn.execute(sql, *params), name="prune")
+                count = _affected(tag)
+                deleted += count
+                if progress is not None and count:
+                    progress(deleted)
+                if count < PRUNE_BATCH:
+                    return
+
+        if older_than is not None:
+            await drain(Q["prune_older"], older_than, any_status, names, PRUNE_BATCH)
+        if keep is not None:
+            boundary = await self._db.run(
+                lambda conn: conn.fetchrow(Q["keep_boundary"], any_status, names, keep),
+                name="prune",
+            )
+            if boundary is not None:
+                finished, ident = boundary
+                await drain(Q["prune_beyond"], finished, ident, any_status, names, PRUNE_BATCH)
+        return deleted
+
+    # -- breakers -----------------------------------------------------------------------
+
+    async def breakers(self) -> builtins.list[BreakerState]:
+        rows = await self._db.run(lambda conn: conn.fetch(Q["breakers"]), name="breakers")
+        return [row_to_breaker(row) for row in rows]
+
+    async def update_breaker(self, name: str, transition: BreakerTransition) -> BreakerState | None:
+        async def op(conn: Any) -> BreakerState | None:
+            await conn.execute(Q["lock_breaker"], name)
+            row = await conn.fetchrow(Q["get_breaker"], name)
+            new = transition(None if row is None else row_to_breaker(row))
+            if new is None:
+                await conn.execute(Q["delete_breaker"], name)
+            else:
+                if new.name != name:
+                    raise ValueError(f"breaker transition renamed {name!r} to {new.name!r}")
+                await conn.execute(Q["put_breaker"], *breaker_params(new))
+            return new
+
+        return await self._db.run(op, name="update breaker", transaction=True)
+
+    # -- wake-ups and lifecycle ------------------------------------------------------------
+
+    async def wait_for_change(self, max_wait: float) -> None:
+        """Wait for a NOTIFY from an add in any process, at most ``max_wait`` seconds."""
+        if self._closed:
+            return
+        await self._listener.wait(max_wait)
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self._completions.drain()
+            await self._listener.close()
+        finally:
+            await self._db.close()
+
+
+# -- adding, inside one connection ---------------------------------------------------------
+
+
+def _new_job(job_id: int, new: NewJob, now: float, created_at: datetime) -> Job:
+    """The Job a fresh insert stored, built without reading it back."""
+    return Job.from_values(
+        (
+            job_id,
+            new.type,
+            new.payload,
+            new.priority,
+            _PENDING,
+            0,
+            new.max_attempts,
+            created_at if new.run_at == now else _fromtimestamp(new.run_at, UTC),
+            created_at,
+            None,
+            None,
+            None,
+            new.unique_key,
+            new.parent_id,
+            None,
+            None,
+            None,
+            None,
+            0,
+        )
+    )
+
+
+async def _insert_plain(conn: Any, jobs: Sequence[NewJob], now: float) -> list[Added]:
+    """Insert jobs without unique keys in one statement, ids in input order."""
+    ids = await conn.fetch(
+        Q["insert_jobs"],
+        [new.type for new in jobs],
+        [new.payload_json for new in jobs],
+        [new.priority for new in jobs],
+        [new.max_attempts for new in jobs],
+        [new.run_at for new in jobs],
+        [new.parent_id for new in jobs],
+        now,
+        any(new.run_at <= now for new in jobs),
+    )
+    created_at = _fromtimestamp(now, UTC)
+    return [
+        Added(_new_job(row[0], new, now, created_at), created=True)
+        for row, new in zip(ids, jobs, strict=True)
+    ]
+
+
+async def _try_insert_unique(conn: Any, new: NewJob, now: float) -> Added | None:
+    """Insert a job with a unique key if nobody holds the key; None if somebody does."""
+    job_id = await conn.fetchval(
+        Q["insert_unique"],
+        new.type,
+        new.payload_json,
+        new.priority,
+        new.max_attempts,
+        new.run_at,
+        new.unique_key,
+        new.parent_id,
+        now,
+        new.run_at <= now,
+    )
+    if job_id is None:
+        return None
+    return Added(_new_job(job_id, new, now, _fromtimestamp(now, UTC)), created=True)
+
+
+async def _add_unique(conn: Any, new: NewJob, now: float) -> Added:
+    """The job holding ``new.unique_key`` after this call: ``new`` itself, or the holder
+    (its run_at pushed later when ``new.debounce`` asks)."""
+    for _ in range(UNIQUE_ATTEMPTS):
+        added = await _try_insert_unique(conn, new, now)
+        if added is not None:
+            return added
+        row = await conn.fetchrow(Q["find_unique"], new.unique_key)
+        if row is None:
+            continue  # the holder finished between the two statements: try again
+        if new.debounce and row[4] == _PENDING and new.run_at > row[7]:
+            moved = await conn.fetchrow(Q["debounce"], new.run_at, row[0])
+            row = moved if moved is not None else await conn.fetchrow(Q["find_unique"], row[12])
+            if row is None:
+                continue
+        return Added(row_to_job(row), created=False)
+    raise StorageError(f"unique key {new.unique_key!r} kept changing hands; try again")
+
+
+async def _add(conn: Any, jobs: Sequence[NewJob], now: float) -> list[Added]:
+    """Add jobs in order inside the caller's transaction; runs without keys go together."""
+    out: list[Added] = []
+    run: list[NewJob] = []
+    for new in jobs:
+        if new.unique_key is None:
+            run.append(new)
+            continue
+        if run:
+            out += await _insert_plain(conn, run, now)
+            run = []
+        out.append(await _add_unique(conn, new, now))
+    if run:
+        out += await _insert_plain(conn, run, now)
+    return out
+
+
+__all__ = ["PostgresStorage", "StorageError", "redact_url"]

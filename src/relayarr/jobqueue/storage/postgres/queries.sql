@@ -1,0 +1,315 @@
+-- Every statement the PostgreSQL engine runs (asyncpg placeholders $1, $2...). Job rows
+-- come back in the field order of Job (see rows.py): active rows pad finished_at/result,
+-- history rows pad the lease expiry and token.
+
+-- name: create_migrations_table
+-- Where applied schema migrations are recorded.
+CREATE TABLE IF NOT EXISTS jobqueue_migrations (
+    version    integer PRIMARY KEY,
+    name       text    NOT NULL,
+    applied_at double precision NOT NULL
+)
+
+-- name: migration_lock
+-- Serialise migrators of this database (session-level advisory lock, any process).
+SELECT pg_advisory_lock($1)
+
+-- name: migration_unlock
+-- Let the next migrator in.
+SELECT pg_advisory_unlock($1)
+
+-- name: applied_migrations
+-- Versions already applied.
+SELECT version FROM jobqueue_migrations ORDER BY version
+
+-- name: record_migration
+-- Mark one migration applied (same transaction as the migration itself).
+INSERT INTO jobqueue_migrations (version, name, applied_at) VALUES ($1, $2, $3)
+
+-- name: schema_version
+-- The newest applied migration, NULL when the table exists but is empty.
+SELECT max(version) FROM jobqueue_migrations
+
+-- name: has_migrations_table
+-- Whether this database was ever migrated by relayarr.
+SELECT to_regclass('jobqueue_migrations') IS NOT NULL
+
+-- name: insert_jobs
+-- Store new jobs without unique keys under fresh ids, in input order; notify when $8.
+WITH new AS MATERIALIZED (
+    SELECT nextval('job_ids') AS id, n.*
+    FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::float8[], $6::bigint[])
+         WITH ORDINALITY AS n(type, payload, priority, max_attempts, run_at, parent_id, ord)
+), inserted AS (
+    INSERT INTO job_queue (id, type, payload, priority, status, max_attempts, run_at,
+                           created_at, parent_id)
+    SELECT id, type, payload, priority, 'pending', max_attempts, run_at, $7, parent_id
+    FROM new
+), notified AS MATERIALIZED (
+    SELECT count(pg_notify('relayarr_jobqueue', '')) AS sent WHERE $8::boolean
+)
+SELECT new.id FROM new, notified ORDER BY new.ord
+
+-- name: insert_unique
+-- Store one job with a unique key unless an active job holds the key; its id, or nothing.
+WITH inserted AS (
+    INSERT INTO job_queue (id, type, payload, priority, status, max_attempts, run_at,
+                           created_at, unique_key, parent_id)
+    VALUES (nextval('job_ids'), $1, $2, $3, 'pending', $4, $5, $8, $6, $7)
+    ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING
+    RETURNING id
+), notified AS MATERIALIZED (
+    SELECT count(pg_notify('relayarr_jobqueue', '')) AS sent
+    WHERE $9::boolean AND EXISTS (SELECT 1 FROM inserted)
+)
+SELECT inserted.id FROM inserted, notified
+
+-- name: find_unique
+-- The active job holding a unique key, if any.
+SELECT id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
+       started_at, NULL::float8, last_error, unique_key, parent_id, NULL::text, lease_owner,
+       lease_expires_at, lease_token, rescues
+FROM job_queue WHERE unique_key = $1
+
+-- name: debounce
+-- Push a pending job's run_at later (never earlier); the job, if it moved.
+UPDATE job_queue SET run_at = $1
+WHERE id = $2 AND status = 'pending' AND run_at < $1
+RETURNING id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
+          started_at, NULL::float8, last_error, unique_key, parent_id, NULL::text,
+          lease_owner, lease_expires_at, lease_token, rescues
+
+-- name: claim
+-- Lease up to $3 due pending jobs of types $2 in claim order. The MATERIALIZED CTE picks
+-- and locks exactly the rows to take, so the planner cannot re-run it and take more;
+-- SKIP LOCKED lets concurrent claimers pass each other instead of queueing.
+WITH picked AS MATERIALIZED (
+    SELECT id FROM job_queue
+    WHERE status = 'pending' AND run_at <= $1 AND type = ANY($2::text[])
+    ORDER BY priority, run_at, id
+    LIMIT $3
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE job_queue q
+SET status = 'processing', attempts = q.attempts + 1, started_at = $1,
+    lease_owner = $4, lease_token = $5, lease_expires_at = $6
+FROM picked WHERE q.id = picked.id
+RETURNING q.id, q.type, q.payload, q.priority, q.status, q.attempts, q.max_attempts, q.run_at,
+          q.created_at, q.started_at, NULL::float8, q.last_error, q.unique_key, q.parent_id,
+          NULL::text, q.lease_owner, q.lease_expires_at, q.lease_token, q.rescues
+
+-- name: next_due
+-- When the earliest pending job of the given types becomes due.
+SELECT min(run_at) FROM job_queue WHERE status = 'pending' AND type = ANY($1::text[])
+
+-- name: heartbeat
+-- Extend a lease that is still held: fenced by its token and its expiry.
+UPDATE job_queue SET lease_expires_at = $1
+WHERE id = $2 AND lease_token = $3 AND status = 'processing' AND lease_expires_at > $4
+
+-- name: finish_leased
+-- Move leased jobs (ids $1 with tokens $2, fenced by token and expiry) to history as
+-- status $5 with results $3; error $4 replaces last_error unless NULL. Rows finished.
+WITH done AS (
+    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]) AS d(id, token, result)
+), taken AS (
+    DELETE FROM job_queue q USING done
+    WHERE q.id = done.id AND q.lease_token = done.token AND q.status = 'processing'
+      AND q.lease_expires_at > $6
+    RETURNING q.*, done.result AS new_result
+)
+INSERT INTO job_history (id, type, payload, priority, status, attempts, max_attempts, run_at,
+                         created_at, started_at, finished_at, last_error, unique_key,
+                         parent_id, lease_owner, rescues, result)
+SELECT id, type, payload, priority, $5, attempts, max_attempts, run_at, created_at,
+       started_at, $6, coalesce($4::text, last_error), unique_key, parent_id, lease_owner,
+       rescues, new_result
+FROM taken
+RETURNING id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
+          started_at, finished_at, last_error, unique_key, parent_id, result, lease_owner,
+          NULL::float8, NULL::text, rescues
+
+-- name: finish_active
+-- Move any active job to history as status $2 (cancel, poison); error $4 unless NULL.
+WITH taken AS (
+    DELETE FROM job_queue WHERE id = $1 RETURNING *
+)
+INSERT INTO job_history (id, type, payload, priority, status, attempts, max_attempts, run_at,
+                         created_at, started_at, finished_at, last_error, unique_key,
+                         parent_id, lease_owner, rescues, result)
+SELECT id, type, payload, priority, $2, attempts, max_attempts, run_at, created_at,
+       started_at, $3, coalesce($4::text, last_error), unique_key, parent_id, lease_owner,
+       rescues, NULL
+FROM taken
+RETURNING id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
+          started_at, finished_at, last_error, unique_key, parent_id, result, lease_owner,
+          NULL::float8, NULL::text, rescues
+
+-- name: requeue_leased
+-- A failed attempt goes back to pending at $1 with error $2, fenced by token and expiry.
+UPDATE job_queue
+SET status = 'pending', run_at = $1, last_error = $2,
+    lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+WHERE id = $3 AND lease_token = $4 AND status = 'processing' AND lease_expires_at > $5
+RETURNING id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
+          started_at, NULL::float8, last_error, unique_key, parent_id, NULL::text,
+          lease_owner, lease_expires_at, lease_token, rescues
+
+-- name: release_leased
+-- Give a leased job back unrun: pending, due at $1, this attempt not counted.
+UPDATE job_queue
+SET status = 'pending', run_at = $1, attempts = attempts - 1, started_at = NULL,
+    lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+WHERE id = $2 AND lease_token = $3 AND status = 'processing' AND lease_expires_at > $1
+RETURNING id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
+          started_at, NULL::float8, last_error, unique_key, parent_id, NULL::text,
+          lease_owner, lease_expires_at, lease_token, rescues
+
+-- name: stalled
+-- Processing jobs whose lease expired or whose owner is known dead, locked for rescue.
+SELECT id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
+       started_at, NULL::float8, last_error, unique_key, parent_id, NULL::text, lease_owner,
+       lease_expires_at, lease_token, rescues
+FROM job_queue
+WHERE status = 'processing' AND (lease_expires_at <= $1 OR lease_owner = ANY($2::text[]))
+ORDER BY id
+FOR UPDATE SKIP LOCKED
+
+-- name: rescue
+-- Put a stalled job back to pending, counting the rescue and voiding its lease.
+UPDATE job_queue
+SET status = 'pending', run_at = $1, rescues = rescues + 1, last_error = $2,
+    lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+WHERE id = $3 AND status = 'processing'
+RETURNING id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
+          started_at, NULL::float8, last_error, unique_key, parent_id, NULL::text,
+          lease_owner, lease_expires_at, lease_token, rescues
+
+-- name: notify
+-- Wake listeners in other processes (delivered at commit, coalesced per transaction).
+SELECT pg_notify('relayarr_jobqueue', '')
+
+-- name: lease_owners
+-- Distinct owners of current leases.
+SELECT DISTINCT lease_owner FROM job_queue
+WHERE status = 'processing' AND lease_owner IS NOT NULL
+
+-- name: get
+-- One job by id, active or historical (one snapshot: never both, never neither mid-move).
+SELECT id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
+       started_at, NULL::float8, last_error, unique_key, parent_id, NULL::text, lease_owner,
+       lease_expires_at, lease_token, rescues
+FROM job_queue WHERE id = $1
+UNION ALL
+SELECT id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
+       started_at, finished_at, last_error, unique_key, parent_id, result, lease_owner,
+       NULL::float8, NULL::text, rescues
+FROM job_history WHERE id = $1
+
+-- name: take_history
+-- Remove a failed or cancelled job from history to run it again.
+DELETE FROM job_history WHERE id = $1 AND status IN ('failed', 'cancelled')
+RETURNING id, type, payload, priority, max_attempts, created_at, last_error, unique_key,
+          parent_id
+
+-- name: restore
+-- Re-insert a job as pending under its original id, attempts reset, unless its unique
+-- key is held by another active job (then nothing).
+INSERT INTO job_queue (id, type, payload, priority, status, attempts, max_attempts, run_at,
+                       created_at, last_error, unique_key, parent_id, rescues)
+VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $7, $8, $9, $10, 0)
+ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING
+RETURNING id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
+          started_at, NULL::float8, last_error, unique_key, parent_id, NULL::text,
+          lease_owner, lease_expires_at, lease_token, rescues
+
+-- name: list
+-- A page of jobs from both tables, newest first ($1 cursor, $8 limit); one snapshot.
+(SELECT id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
+        started_at, NULL::float8, last_error, unique_key, parent_id, NULL::text, lease_owner,
+        lease_expires_at, lease_token, rescues
+ FROM job_queue
+ WHERE $9::boolean AND id < $1
+   AND ($2::boolean OR status = ANY($3::text[]))
+   AND ($4::boolean OR type = ANY($5::text[]))
+   AND ($6::bigint IS NULL OR parent_id = $6)
+   AND ($7::text IS NULL OR unique_key = $7)
+ ORDER BY id DESC LIMIT $8)
+UNION ALL
+(SELECT id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
+        started_at, finished_at, last_error, unique_key, parent_id, result, lease_owner,
+        NULL::float8, NULL::text, rescues
+ FROM job_history
+ WHERE $10::boolean AND id < $1
+   AND ($2::boolean OR status = ANY($3::text[]))
+   AND ($4::boolean OR type = ANY($5::text[]))
+   AND ($6::bigint IS NULL OR parent_id = $6)
+   AND ($7::text IS NULL OR unique_key = $7)
+ ORDER BY id DESC LIMIT $8)
+ORDER BY 1 DESC LIMIT $8
+
+-- name: counts
+-- Counts by type and status over both tables, in one snapshot.
+SELECT type, status, count(*) FROM job_queue GROUP BY type, status
+UNION ALL
+SELECT type, status, count(*) FROM job_history GROUP BY type, status
+
+-- name: oldest_due
+-- run_at of the job that has been due the longest.
+SELECT min(run_at) FROM job_queue WHERE status = 'pending' AND run_at <= $1
+
+-- name: finished_since
+-- Jobs finished since a moment.
+SELECT count(*) FROM job_history WHERE finished_at >= $1
+
+-- name: prune_older
+-- Delete one batch of history finished before a cutoff.
+DELETE FROM job_history WHERE id IN (
+    SELECT id FROM job_history
+    WHERE finished_at < $1 AND ($2::boolean OR status = ANY($3::text[]))
+    LIMIT $4
+)
+
+-- name: keep_boundary
+-- The finished_at/id of the newest history row beyond the ones to keep.
+SELECT finished_at, id FROM job_history
+WHERE ($1::boolean OR status = ANY($2::text[]))
+ORDER BY finished_at DESC, id DESC LIMIT 1 OFFSET $3
+
+-- name: prune_beyond
+-- Delete one batch of history at or before a (finished_at, id) boundary.
+DELETE FROM job_history WHERE id IN (
+    SELECT id FROM job_history
+    WHERE (finished_at < $1 OR (finished_at = $1 AND id <= $2))
+      AND ($3::boolean OR status = ANY($4::text[]))
+    LIMIT $5
+)
+
+-- name: breakers
+-- Every breaker's state.
+SELECT name, phase, failures, opened_at, reopen_at, trips, probe_owner, updated_at
+FROM breakers ORDER BY name
+
+-- name: lock_breaker
+-- Serialise transitions of one breaker name until commit, also while it has no row yet
+-- (FOR UPDATE alone locks nothing when there is no row to lock).
+SELECT pg_advisory_xact_lock(hashtextextended('relayarr.jobqueue.breaker:' || $1, 0))
+
+-- name: get_breaker
+-- One breaker's state, locked for the transition.
+SELECT name, phase, failures, opened_at, reopen_at, trips, probe_owner, updated_at
+FROM breakers WHERE name = $1 FOR UPDATE
+
+-- name: put_breaker
+-- Insert or replace one breaker's state.
+INSERT INTO breakers (name, phase, failures, opened_at, reopen_at, trips, probe_owner,
+                      updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (name) DO UPDATE
+SET phase = excluded.phase, failures = excluded.failures, opened_at = excluded.opened_at,
+    reopen_at = excluded.reopen_at, trips = excluded.trips,
+    probe_owner = excluded.probe_owner, updated_at = excluded.updated_at
+
+-- name: delete_breaker
+-- Forget one breaker.
+DELETE FROM breakers WHERE name = $1

@@ -1,0 +1,330 @@
+"""Throwaway database servers for the tests: real servers on loopback, torn down afterwards.
+
+Each server is started once per test session, on first use, in its own temporary directory,
+and stopped (directory removed) when the session ends. A server that cannot be started
+fails the tests that need it with a message saying why: it is never skipped silently.
+``scripts/ensure-test-servers.sh`` (run by ``make test``) installs the binaries.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+# -- PostgreSQL ------------------------------------------------------------------------------
+
+POSTGRES_USER = "postgres"
+POSTGRES_PASSWORD = "relayarr-test-secret"  # password auth on TCP, so the CLI tests can
+# check that a wrong password is reported (and that no password is ever printed)
+POSTGRES_VERSIONS_DIR = Path("/usr/lib/postgresql")
+POSTGRES_START_TIMEOUT = 60  # seconds; only against hanging
+
+
+class PostgresServerError(RuntimeError):
+    """The throwaway PostgreSQL could not be found, initialised or started."""
+
+
+def postgres_bindir() -> Path:
+    """The directory of initdb/pg_ctl: PostgreSQL 15 when present, else the newest installed."""
+    preferred = POSTGRES_VERSIONS_DIR / "15" / "bin"
+    if (preferred / "pg_ctl").exists():
+        return preferred
+    found = sorted(
+        (path for path in POSTGRES_VERSIONS_DIR.glob("*/bin") if (path / "pg_ctl").exists()),
+        key=lambda path: int(path.parent.name) if path.parent.name.isdigit() else 0,
+    )
+    if not found:
+        raise PostgresServerError(
+            f"no PostgreSQL server binaries under {POSTGRES_VERSIONS_DIR} "
+            "(run scripts/ensure-test-servers.sh, or `apt-get install -y postgresql`)"
+        )
+    return found[-1]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class PostgresServer:
+    """One PostgreSQL cluster in a temporary directory, listening on 127.0.0.1 only.
+
+    Durability is left as in production (fsync and synchronous_commit on). The server
+    refuses to run as root, so when the tests run as root every server command runs as the
+    ``postgres`` user. Local socket connections are trusted; TCP needs the password.
+    """
+
+    def __init__(self) -> None:
+        self.bindir = postgres_bindir()
+        self.root = Path(tempfile.mkdtemp(prefix="relayarr-pg-"))
+        self.data = self.root / "data"
+        self.socket_dir = self.root / "sock"
+        self.log = self.root / "server.log"
+        self.port = 0
+        self._as_root = os.geteuid() == 0
+        self._started = False
+        self._spare: list[str] = []  # emptied databases ready for the next test
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        try:
+            self.socket_dir.mkdir()
+            if self._as_root:
+                shutil.chown(self.root, POSTGRES_USER, POSTGRES_USER)
+                shutil.chown(self.socket_dir, POSTGRES_USER, POSTGRES_USER)
+            pwfile = self.root / "pwfile"
+            pwfile.write_text(POSTGRES_PASSWORD + "\n")
+            if self._as_root:
+                shutil.chown(pwfile, POSTGRES_USER, POSTGRES_USER)
+            self._run(
+                "initdb",
+                "-D",
+                str(self.data),
+                "-U",
+                POSTGRES_USER,
+                "--pwfile",
+                str(pwfile),
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            )
+            pwfile.unlink()
+            for _ in range(5):  # the port may be taken between probing and binding
+                self.port = _free_port()
+                try:
+                    self._pg_ctl("start")
+                except PostgresServerError:
+                    if "could not bind" not in self.log_tail():
+                        raise
+                    continue
+                self._started = True
+                return
+            raise PostgresServerError("no free loopback port for PostgreSQL")
+        except BaseException:
+            self.stop()
+            raise
+
+    def _pg_ctl(self, action: str, *extra: str) -> None:
+        options = " ".join(
+            [
+                f"-p {self.port}",
+                "-c listen_addresses=127.0.0.1",
+                f"-c unix_socket_directories={self.socket_dir}",
+                "-c fsync=on",
+                "-c synchronous_commit=on",
+                "-c max_connections=300",
+                "-c shared_buffers=64MB",
+            ]
+        )
+        self._run(
+            "pg_ctl",
+            action,
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-w",
+            "-t",
+            str(POSTGRES_START_TIMEOUT),
+            "-o",
+            options,
+            *extra,
+        )
+
+    def restart(self) -> None:
+        """Restart the server in place (same port and data): clients' connections drop."""
+        self._pg_ctl("restart", "-m", "fast")
+
+    def stop(self) -> None:
+        """Stop the server (if it runs) and remove its directory; idempotent."""
+        if self._started:
+            self._started = False
+            with contextlib.suppress(PostgresServerError):
+                self._run("pg_ctl", "stop", "-D", str(self.data), "-m", "immediate", "-w")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def _run(self, program: str, *args: str) -> None:
+        command = [str(self.bindir / program), *args]
+        if self._as_root:
+            command = ["runuser", "-u", POSTGRES_USER, "--", *command]
+        try:
+            completed = subprocess.run(
+                command,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=POSTGRES_START_TIMEOUT + 30,
+                check=False,
+                cwd=self.root,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise PostgresServerError(f"{program} failed: {exc}") from exc
+        if completed.returncode != 0:
+            raise PostgresServerError(
+                f"{program} exited with {completed.returncode}:\n{completed.stdout}"
+                f"{completed.stderr}\n{self.log_tail()}"
+            )
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    # -- databases ---------------------------------------------------------------------------
+
+    def url(self, database: str = "postgres", *, password: str | None = POSTGRES_PASSWORD) -> str:
+        """A ``postgresql://`` URL for ``database`` over TCP on the loopback port."""
+        auth = POSTGRES_USER if password is None else f"{POSTGRES_USER}:{password}"
+        return f"postgresql://{auth}@127.0.0.1:{self.port}/{database}"
+
+    def psql(self, sql: str, database: str = "postgres") -> str:
+        """Run SQL through psql on the unix socket (trusted); returns its output."""
+        command = [
+            str(self.bindir / "psql"),
+            "-X",
+            "-q",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            str(self.socket_dir),
+            "-p",
+            str(self.port),
+            "-U",
+            POSTGRES_USER,
+            "-d",
+            database,
+            "-c",
+            sql,
+        ]
+        completed = subprocess.run(
+            command, capture_output=True, text=True, timeout=120, check=False
+        )
+        if completed.returncode != 0:
+            raise PostgresServerError(f"psql failed: {completed.stderr.strip()}")
+        return completed.stdout
+
+    def create_database(self) -> str:
+        """A new, empty database; returns its name."""
+        name = f"relayarr_{uuid.uuid4().hex[:16]}"
+        self.psql(f'CREATE DATABASE "{name}"')  # a name we generated, not input
+        return name
+
+    def drop_database(self, name: str) -> None:
+        self.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    async def admin(self, database: str = "postgres") -> asyncpg.Connection[asyncpg.Record]:
+        """An asyncpg connection as the superuser over the (trusted) unix socket."""
+        return await asyncpg.connect(
+            host=str(self.socket_dir), port=self.port, user=POSTGRES_USER, database=database
+        )
+
+    @asynccontextmanager
+    async def fresh_database(self) -> AsyncIterator[str]:
+        """An empty database as a queue URL.
+
+        Creating and dropping a database costs about half a second with fsync on, too much
+        for a suite of hundreds of tests; so databases are reused: after a test every
+        connection to its database is ended and every table but the migration record is
+        emptied (sequences restarted), which leaves it as empty as a new one.
+        """
+        name = self._spare.pop() if self._spare else self.create_database()
+        try:
+            yield self.url(name)
+        except BaseException:
+            self.drop_database(name)  # whatever the test did, do not hand it on
+            raise
+        conn = await self.admin(name)
+        try:
+            await conn.execute(_TERMINATE_OTHERS, name)
+            await conn.execute(_EMPTY_DATABASE)
+        finally:
+            await conn.close()
+        self._spare.append(name)
+
+
+# Statements run by the test infrastructure only, on databases it created itself.
+_TERMINATE_OTHERS = """
+SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+WHERE datname = $1 AND pid <> pg_backend_pid()
+"""
+_EMPTY_DATABASE = """
+DO $$
+DECLARE r record;
+BEGIN
+    FOR r IN SELECT tablename FROM pg_tables
+             WHERE schemaname = 'public' AND tablename <> 'jobqueue_migrations' LOOP
+        EXECUTE format('DELETE FROM %I', r.tablename);
+    END LOOP;
+    FOR r IN SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' LOOP
+        EXECUTE format('ALTER SEQUENCE %I RESTART', r.sequencename);
+    END LOOP;
+END
+$$
+"""
+
+
+_postgres: PostgresServer | None = None
+_postgres_error: str | None = None
+_postgres_lock = threading.Lock()
+
+
+def postgres_server() -> PostgresServer:
+    """The session's PostgreSQL, started on first use and stopped when the process exits.
+
+    Fails the calling test (``pytest.fail``, never a skip) when it cannot be started.
+    """
+    global _postgres, _postgres_error
+    with _postgres_lock:
+        if _postgres_error is not None:
+            pytest.fail(_postgres_error, pytrace=False)
+        if _postgres is None:
+            try:
+                server = PostgresServer()
+                server.start()
+            except (PostgresServerError, OSError, LookupError) as exc:
+                _postgres_error = f"cannot start the test PostgreSQL server: {exc}"
+                pytest.fail(_postgres_error, pytrace=False)
+            atexit.register(server.stop)
+            _postgres = server
+        return _postgres
+
+
+def stop_postgres_server() -> None:
+    """Stop the session's PostgreSQL if one was started (called at session end)."""
+    global _postgres
+    with _postgres_lock:
+        if _postgres is not None:
+            _postgres.stop()
+            _postgres = None
+
+
+@contextlib.contextmanager
+def postgres_database() -> Iterator[tuple[PostgresServer, str]]:
+    """(server, name of a fresh database) for synchronous tests; dropped afterwards."""
+    server = postgres_server()
+    name = server.create_database()
+    try:
+        yield server, name
+    finally:
+        server.drop_database(name)
