@@ -18,6 +18,7 @@ run: $(STAMP)
 	$(BIN)/relayarr worker
 
 test: $(STAMP)
+	bash scripts/ensure-test-servers.sh
 	$(BIN)/pytest -q
 
 check: $(STAMP)
