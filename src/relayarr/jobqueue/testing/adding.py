@@ -97,6 +97,7 @@ class AddingContract(ContractBase):
         )
         while not adding.done():
             seen.add((await observer.stats()).count(JobStatus.PENDING))
+            await asyncio.sleep(0)  # an engine that never yields must still let the add run
         assert len(await adding) == size
         seen.add((await observer.stats()).count(JobStatus.PENDING))
         assert seen <= {0, size}
