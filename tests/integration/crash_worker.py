@@ -1,7 +1,8 @@
 """A worker process for the crash tests, run as ``python crash_worker.py DB RECORDS [options]``.
 
-It runs a real :class:`JobQueue` on the SQLite file ``DB`` with one job type,
-:data:`JOB_TYPE`, whose payload ``{"kind": ...}`` picks what the handler does:
+It runs a real :class:`JobQueue` on the SQLite file ``DB`` (or on ``DB`` as a queue URL, such
+as ``postgresql://...``) with one job type, :data:`JOB_TYPE`, whose payload ``{"kind": ...}``
+picks what the handler does:
 
 * ``work``: sleep ``--work-seconds``, or until the file ``--gate`` exists when one is given;
 * ``slow``: sleep ``--slow-seconds`` (an hour unless told otherwise);
@@ -91,7 +92,7 @@ class Recorder:
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("db", type=Path)
+    parser.add_argument("db", help="a SQLite file, or any queue URL (postgresql://...)")
     parser.add_argument("records", type=Path)
     parser.add_argument("--mode", choices=("work", "sweep"), default="work")
     parser.add_argument("--concurrency", type=int, default=4)
@@ -187,7 +188,8 @@ async def sweep(args: argparse.Namespace, storage: Storage, recorder: Recorder) 
 async def main(argv: Sequence[str]) -> None:
     args = parse_args(argv)
     recorder = Recorder(args.records)
-    storage = await open_storage(f"sqlite:///{args.db}", migrate=False)
+    url = args.db if "://" in args.db else f"sqlite:///{args.db}"
+    storage = await open_storage(url, migrate=False)
     try:
         if args.mode == "sweep":
             await sweep(args, storage, recorder)

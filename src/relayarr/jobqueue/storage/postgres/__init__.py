@@ -78,7 +78,7 @@ class PostgresStorage:
         self._clock = clock
         self._where = db.where
         self._listener = Listener(db.options)
-        self._completions = CompletionBatcher(db, Q["finish_leased"], clock.now)
+        self._completions = CompletionBatcher(db, Q, clock.now)
         self._closed = False
 
     @classmethod
@@ -139,9 +139,19 @@ class PostgresStorage:
         if limit < 1 or not types:
             return []
         now = self._clock.now()
-        params = (now, list(types), limit, owner, secrets.token_hex(16), now + lease_seconds)
+        token = secrets.token_hex(16)
+        params = (now, list(types), limit, owner, token, now + lease_seconds)
+
+        async def claimed(conn: Any) -> tuple[bool, Any]:
+            # The token is new with this call: rows carrying it mean the claim committed.
+            rows = await conn.fetch(Q["find_claimed"], token)
+            return bool(rows), rows
+
         rows = await self._db.run(
-            lambda conn: conn.fetch(Q["claim"], *params), name="claim", write=True
+            lambda conn: conn.fetch(Q["claim"], *params),
+            name="claim",
+            write=True,
+            resolve=claimed,
         )
         jobs = [row_to_job(row) for row in rows]
         jobs.sort(key=lambda job: (job.priority, job.run_at, job.id))  # RETURNING has no order

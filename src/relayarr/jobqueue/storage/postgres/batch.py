@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from relayarr.jobqueue.errors import LeaseLost
 from relayarr.jobqueue.models import Job, JobStatus, Lease
@@ -29,9 +30,10 @@ class _Completion:
 class CompletionBatcher:
     """Collects completions during one loop turn and finishes them in one statement."""
 
-    def __init__(self, db: Database, sql: str, now: Callable[[], float]) -> None:
+    def __init__(self, db: Database, queries: dict[str, str], now: Callable[[], float]) -> None:
         self._db = db
-        self._sql = sql
+        self._sql = queries["finish_leased"]
+        self._find = queries["find_finished"]
         self._now = now
         self._batch: list[_Completion] = []
         self._ids: set[int] = set()
@@ -63,11 +65,18 @@ class CompletionBatcher:
         results = [entry.result_json for entry in batch]
         now = self._now()
         status = JobStatus.COMPLETED.value
+
+        async def finished(conn: Any) -> tuple[bool, Any]:
+            # One statement: it committed for all of the batch or for none of it.
+            rows = await conn.fetch(self._find, ids, now)
+            return bool(rows), rows
+
         try:
             rows = await self._db.run(
                 lambda conn: conn.fetch(self._sql, ids, tokens, results, None, status, now),
                 name="complete",
                 write=True,
+                resolve=finished,
             )
         except BaseException as exc:
             for entry in batch:
@@ -76,11 +85,11 @@ class CompletionBatcher:
             if not isinstance(exc, Exception):
                 raise
             return
-        finished = {row[0]: row for row in rows}
+        by_id = {row[0]: row for row in rows}
         for entry in batch:
             if entry.future.done():
                 continue
-            row = finished.get(entry.lease.job_id)
+            row = by_id.get(entry.lease.job_id)
             if row is None:
                 entry.future.set_exception(LeaseLost(entry.lease.job_id))
             else:

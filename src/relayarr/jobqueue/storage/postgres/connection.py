@@ -7,24 +7,28 @@ Whether an operation may be retried after the connection broke depends on when i
   was still open (the server rolls back a transaction whose connection dies): nothing was
   applied, so the operation runs again once the server answers, with a backoff;
 * while committing (the COMMIT of a transaction, or a single-statement write in
-  autocommit) with no answer from the server: the change may or may not be in, so the
-  caller gets a :class:`StorageError` saying exactly that, never a silent retry that
-  could apply it twice.
+  autocommit) with no answer from the server: the change may or may not be in. Where the
+  write leaves a trace to look for (a claim's fresh lease token, a completion's finish
+  time) the engine looks once the server is back, and runs it again only if it is not
+  there; otherwise the caller gets a :class:`StorageError` saying exactly that, never a
+  silent retry that could apply it twice.
 
-An error *reported by the server* (say "terminating connection due to administrator
-command" during a restart) means the statement did not commit, and is retried.
+An error the server *answers* with (a serialization failure, a deadlock) means the statement
+did not commit, and is retried. (asyncpg reports a restart's "terminating connection due to
+administrator command" as a lost connection, so that one counts as unknown.)
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from relayarr.jobqueue.errors import (
@@ -45,6 +49,7 @@ except ImportError as exc:  # pragma: no cover - exercised by a test that hides 
 
 T = TypeVar("T")
 Operation = Callable[[Any], Awaitable[T]]
+Resolver = Callable[[Any], Awaitable[tuple[bool, T | None]]]
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +146,10 @@ def is_connection_error(exc: BaseException) -> bool:
         | asyncpg.ConnectionDoesNotExistError,
     ):
         return True
+    if isinstance(exc, asyncpg.exceptions.InternalClientError):
+        # "another operation is in progress": a connection left half-way by a broken
+        # operation; raised before anything is sent.
+        return True
     return isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc)
 
 
@@ -190,6 +199,17 @@ def translate(exc: BaseException, where: str) -> StorageError:
 # -- the pool ----------------------------------------------------------------------------------
 
 
+@contextlib.asynccontextmanager
+async def _discard_if_broken(conn: Any) -> AsyncIterator[None]:
+    """Close a connection that failed mid-operation, so the pool never hands it on."""
+    try:
+        yield
+    except Exception as exc:
+        if is_retryable(exc) and not conn.is_closed():
+            conn.terminate()
+        raise
+
+
 async def _no_reset(_conn: asyncpg.Connection[asyncpg.Record]) -> None:
     """Connections keep no session state (locks are per transaction): skip the reset query
     asyncpg would otherwise send on every release."""
@@ -221,17 +241,24 @@ class Database:
     async def open(cls, options: PostgresOptions) -> Database:
         """Connect (one connection, at once): an unreachable server, a wrong password or a
         missing database fails here, with no retries, as StorageUnavailable."""
+        # min_size=0: asyncpg would otherwise keep reconnecting a floor connection in the
+        # background during an outage, logging a traceback each time; our operations
+        # reconnect on demand and say so once. One acquire checks the server right now.
+        pool = asyncpg.create_pool(
+            options.dsn,
+            min_size=0,
+            max_size=options.pool_size,
+            timeout=options.connect_timeout,
+            reset=_no_reset,
+            max_inactive_connection_lifetime=300.0,
+            server_settings={"application_name": "relayarr"},
+        )
         try:
-            pool = await asyncpg.create_pool(
-                options.dsn,
-                min_size=1,
-                max_size=options.pool_size,
-                timeout=options.connect_timeout,
-                reset=_no_reset,
-                max_inactive_connection_lifetime=300.0,
-                server_settings={"application_name": "relayarr"},
-            )
+            await pool
+            async with pool.acquire():
+                pass
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+            pool.terminate()
             raise translate(exc, options.where) from exc
         return cls(options, pool)
 
@@ -251,24 +278,37 @@ class Database:
         name: str,
         write: bool = False,
         transaction: bool = False,
+        resolve: Resolver[T] | None = None,
     ) -> T:
         """Run ``operation(connection)`` and return its result, retrying what is safe.
 
         ``transaction``: inside BEGIN/COMMIT (several statements that must apply together).
-        ``write``: a single statement that changes data, run in autocommit; a connection
-        lost while it runs leaves its outcome unknown, so it is not retried.
+        ``write``: a single statement that changes data, run in autocommit. A connection
+        lost while a write commits leaves its outcome unknown: with ``resolve`` the outcome
+        is looked up once the server answers again (``resolve(conn)`` returns (True, the
+        result) when the write is found applied, (False, None) when it certainly was not,
+        and then the write runs again); without it the caller gets a StorageError.
         Errors of the queue (LeaseLost...) raised by the operation pass through unchanged,
         after the rollback.
         """
         started = time.monotonic()
         attempt = 0
+        unknown = False  # an earlier attempt may have committed: resolve before rerunning
         while True:
             if self._closed:
                 raise StorageUnavailable("storage is closed", where=self.where)
             committing = False
             try:
-                async with self._pool.acquire() as conn:
-                    if transaction:
+                async with self._pool.acquire() as conn, _discard_if_broken(conn):
+                    applied = False
+                    if unknown and resolve is not None:
+                        applied, found = await resolve(conn)
+                        unknown = False
+                        if applied:
+                            result = cast(T, found)
+                    if applied:
+                        pass
+                    elif transaction:
                         tx = conn.transaction()
                         await tx.start()
                         try:
@@ -288,11 +328,13 @@ class Database:
                 if not is_retryable(exc):
                     raise translate(exc, self.where) from exc
                 if committing and not isinstance(exc, asyncpg.PostgresError):
-                    raise StorageError(
-                        f"lost the connection to PostgreSQL during {name}; the change may or "
-                        "may not have been applied",
-                        where=self.where,
-                    ) from exc
+                    if resolve is None:
+                        raise StorageError(
+                            f"lost the connection to PostgreSQL during {name}; the change may "
+                            "or may not have been applied",
+                            where=self.where,
+                        ) from exc
+                    unknown = True
                 attempt += 1
                 waited = time.monotonic() - started
                 if waited >= self.options.reconnect_timeout:

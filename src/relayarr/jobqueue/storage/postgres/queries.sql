@@ -98,6 +98,13 @@ RETURNING q.id, q.type, q.payload, q.priority, q.status, q.attempts, q.max_attem
           q.created_at, q.started_at, NULL::float8, q.last_error, q.unique_key, q.parent_id,
           NULL::text, q.lease_owner, q.lease_expires_at, q.lease_token, q.rescues
 
+-- name: find_claimed
+-- The jobs a claim leased under token $1, if it committed (looked up after a lost connection).
+SELECT id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
+       started_at, NULL::float8, last_error, unique_key, parent_id, NULL::text, lease_owner,
+       lease_expires_at, lease_token, rescues
+FROM job_queue WHERE lease_token = $1 AND status = 'processing'
+
 -- name: next_due
 -- When the earliest pending job of the given types becomes due.
 SELECT min(run_at) FROM job_queue WHERE status = 'pending' AND type = ANY($1::text[])
@@ -128,6 +135,14 @@ FROM taken
 RETURNING id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
           started_at, finished_at, last_error, unique_key, parent_id, result, lease_owner,
           NULL::float8, NULL::text, rescues
+
+-- name: find_finished
+-- Jobs among $1 that finish_leased moved to history at $2, if it committed (looked up after
+-- a lost connection: nobody else finishes them at that very instant).
+SELECT id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
+       started_at, finished_at, last_error, unique_key, parent_id, result, lease_owner,
+       NULL::float8, NULL::text, rescues
+FROM job_history WHERE id = ANY($1::bigint[]) AND finished_at = $2
 
 -- name: finish_active
 -- Move any active job to history as status $2 (cancel, poison); error $4 unless NULL.
