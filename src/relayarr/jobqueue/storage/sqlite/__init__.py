@@ -559,25 +559,41 @@ def _insert_many(
     conn: sqlite3.Connection, jobs: list[NewJob], now: float, created_at: datetime
 ) -> list[Added]:
     """Insert jobs known not to collide, under consecutive fresh ids (we hold the write lock)."""
-    first = conn.execute(Q["next_id"]).fetchone()[0]
-    params = [
-        (
-            first + index,
-            new.type,
-            new.payload_json,
-            new.priority,
-            new.max_attempts,
-            new.run_at,
-            now,
-            new.unique_key,
-            new.parent_id,
-        )
-        for index, new in enumerate(jobs)
-    ]
-    if len(params) == 1:
-        conn.execute(Q["insert_job"], params[0])
+    if len(jobs) == 1:
+        new = jobs[0]
+        first = conn.execute(
+            Q["insert_one_job"],
+            (
+                new.type,
+                new.payload_json,
+                new.priority,
+                new.max_attempts,
+                new.run_at,
+                now,
+                new.unique_key,
+                new.parent_id,
+            ),
+        ).lastrowid
+        assert first is not None
     else:
-        conn.executemany(Q["insert_job"], params)
+        first = conn.execute(Q["next_id"]).fetchone()[0]
+        conn.executemany(
+            Q["insert_job"],
+            [
+                (
+                    first + index,
+                    new.type,
+                    new.payload_json,
+                    new.priority,
+                    new.max_attempts,
+                    new.run_at,
+                    now,
+                    new.unique_key,
+                    new.parent_id,
+                )
+                for index, new in enumerate(jobs)
+            ],
+        )
     pending = JobStatus.PENDING
     return [
         Added(

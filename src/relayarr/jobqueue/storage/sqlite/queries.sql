@@ -13,6 +13,15 @@ INSERT INTO job_queue (id, type, payload, priority, status, attempts, max_attemp
                        created_at, unique_key, parent_id)
 VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?)
 
+-- name: insert_one_job
+-- Store one new pending job under the next free id in a single statement (see next_id).
+INSERT INTO job_queue (id, type, payload, priority, status, attempts, max_attempts, run_at,
+                       created_at, unique_key, parent_id)
+VALUES (max(coalesce((SELECT max(id) FROM job_queue), 0),
+            coalesce((SELECT max(id) FROM job_history), 0),
+            (SELECT high_water FROM id_floor)) + 1,
+        ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?)
+
 -- name: raise_id_floor
 -- Remember the largest history id before prune deletes it, so it is never handed out again.
 UPDATE id_floor SET high_water = max(high_water, coalesce((SELECT max(id) FROM job_history), 0))
