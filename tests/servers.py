@@ -16,6 +16,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -310,15 +311,6 @@ def postgres_server() -> PostgresServer:
         return _postgres
 
 
-def stop_postgres_server() -> None:
-    """Stop the session's PostgreSQL if one was started (called at session end)."""
-    global _postgres
-    with _postgres_lock:
-        if _postgres is not None:
-            _postgres.stop()
-            _postgres = None
-
-
 @contextlib.contextmanager
 def postgres_database() -> Iterator[tuple[PostgresServer, str]]:
     """(server, name of a fresh database) for synchronous tests; dropped afterwards."""
@@ -328,3 +320,220 @@ def postgres_database() -> Iterator[tuple[PostgresServer, str]]:
         yield server, name
     finally:
         server.drop_database(name)
+
+
+# -- Redis -----------------------------------------------------------------------------------
+
+REDIS_PASSWORD = "relayarr-redis-test-secret"  # so the CLI tests can check a wrong password
+# is reported, and that no password is ever printed
+REDIS_START_TIMEOUT = 30.0  # seconds; only against hanging
+
+
+class RedisServerError(RuntimeError):
+    """The throwaway redis-server could not be found or started."""
+
+
+class RedisServer:
+    """One redis-server in a temporary directory on a loopback port, AOF on, no snapshots.
+
+    ``appendonly yes`` with ``appendfsync everysec`` is what production needs (see the redis
+    engine's docs); ``restart`` shuts it down (the AOF is written) and starts it again on the
+    same port and directory, for the fault tests.
+    """
+
+    def __init__(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RedisServerError(
+                "redis-server is not installed (run scripts/ensure-test-servers.sh, or "
+                "`apt-get install -y redis-server`)"
+            )
+        self.binary = binary
+        self.root = Path(tempfile.mkdtemp(prefix="relayarr-redis-"))
+        self.log = self.root / "server.log"
+        self.port = 0
+        self.process: subprocess.Popen[bytes] | None = None
+        self._databases = 0
+
+    def start(self) -> None:
+        """Start on a free port (kept on restarts); raises RedisServerError."""
+        try:
+            for _ in range(5):  # the port may be taken between probing and binding
+                port = self.port or _free_port()
+                self._spawn(port)
+                if self._wait_ready():
+                    self.port = port
+                    return
+                if "Address already in use" not in self.log_tail() or self.port:
+                    break
+            raise RedisServerError(f"redis-server did not start:\n{self.log_tail()}")
+        except BaseException:
+            self.stop()
+            raise
+
+    def _spawn(self, port: int) -> None:
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.root),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "everysec",
+                "--save",
+                "",
+                "--requirepass",
+                REDIS_PASSWORD,
+                "--databases",
+                "16",
+                "--logfile",
+                str(self.log),
+                "--daemonize",
+                "no",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
+        self._pending_port = port
+
+    def _wait_ready(self) -> bool:
+        assert self.process is not None
+        deadline = time.monotonic() + REDIS_START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False
+            try:
+                if self.command("PING", port=self._pending_port) == "PONG":
+                    return True
+            except OSError:
+                pass
+            time.sleep(0.02)
+        return False
+
+    def command(self, *args: str, port: int | None = None) -> str:
+        """Run one command over a raw socket (authenticated); returns a simple reply."""
+        with socket.create_connection(("127.0.0.1", port or self.port), timeout=10) as sock:
+            payload = b""
+            for command in (("AUTH", REDIS_PASSWORD), args):
+                payload += f"*{len(command)}\r\n".encode()
+                for arg in command:
+                    data = arg.encode()
+                    payload += b"$%d\r\n%s\r\n" % (len(data), data)
+            sock.sendall(payload)
+            replies = sock.makefile("rb")
+            first = replies.readline()
+            if not first.startswith(b"+OK"):
+                raise OSError(f"AUTH failed: {first!r}")
+            line = replies.readline().decode().rstrip("\r\n")
+            if line.startswith("$") and line != "$-1":
+                line = replies.readline().decode().rstrip("\r\n")
+            return line.lstrip("+:")
+
+    def shutdown(self) -> None:
+        """SHUTDOWN (the AOF is flushed) and wait for the process to exit."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        with contextlib.suppress(OSError):
+            self.command("SHUTDOWN")
+        try:
+            self.process.wait(timeout=REDIS_START_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def restart(self) -> None:
+        """Shut down and start again on the same port and directory (data kept by AOF)."""
+        self.shutdown()
+        self._spawn(self.port)
+        if not self._wait_ready():
+            raise RedisServerError(f"redis-server did not come back:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        """Kill the server (if it runs) and remove its directory; idempotent."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def url(self, db: int = 0, *, prefix: str | None = None, password: str = REDIS_PASSWORD) -> str:
+        """A ``redis://`` URL for database ``db`` (and a key prefix, when given)."""
+        query = f"?prefix={prefix}" if prefix else ""
+        return f"redis://:{password}@127.0.0.1:{self.port}/{db}{query}"
+
+    def fresh_url(self) -> str:
+        """A URL no test used before: its own key prefix in database 0."""
+        return self.url(prefix=f"t{uuid.uuid4().hex[:12]}:")
+
+    @asynccontextmanager
+    async def fresh_database(self) -> AsyncIterator[str]:
+        """A new, empty queue (a fresh key prefix) as a URL; its keys removed afterwards."""
+        url = self.fresh_url()
+        try:
+            yield url
+        finally:
+            self.delete_prefix(url.rsplit("prefix=", 1)[1])
+
+    def delete_prefix(self, prefix: str) -> None:
+        """Delete every key under ``prefix`` (tests share one server)."""
+        with contextlib.suppress(OSError):
+            self.command(
+                "EVAL",
+                "for _, k in ipairs(redis.call('KEYS', ARGV[1] .. '*')) do "
+                "redis.call('DEL', k) end return 0",
+                "0",
+                prefix,
+            )
+
+
+_redis: RedisServer | None = None
+_redis_error: str | None = None
+_redis_lock = threading.Lock()
+
+
+def redis_server() -> RedisServer:
+    """The session's redis-server, started on first use and stopped when the process exits.
+
+    Fails the calling test (``pytest.fail``, never a skip) when it cannot be started.
+    """
+    global _redis, _redis_error
+    with _redis_lock:
+        if _redis_error is not None:
+            pytest.fail(_redis_error, pytrace=False)
+        if _redis is None:
+            try:
+                server = RedisServer()
+                server.start()
+            except (RedisServerError, OSError) as exc:
+                _redis_error = f"cannot start the test redis-server: {exc}"
+                pytest.fail(_redis_error, pytrace=False)
+            atexit.register(server.stop)
+            _redis = server
+        return _redis
+
+
+def stop_redis_server() -> None:
+    """Stop the session's redis-server if one was started (called at session end)."""
+    global _redis
+    with _redis_lock:
+        if _redis is not None:
+            _redis.stop()
+            _redis = None
+
+
+@asynccontextmanager
+async def redis_database() -> AsyncIterator[str]:
+    """A fresh, empty Redis queue as a URL (for the contract suite's ENGINES)."""
+    async with redis_server().fresh_database() as url:
+        yield url
