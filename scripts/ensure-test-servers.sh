@@ -11,6 +11,11 @@ if ! compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null; then
   missing+=(postgresql)
 fi
 
+# Redis: tests/servers.py runs redis-server from the PATH.
+if ! command -v redis-server >/dev/null; then
+  missing+=(redis-server)
+fi
+
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

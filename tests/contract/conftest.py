@@ -12,7 +12,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import pytest
 
-from servers import postgres_server
+from servers import postgres_server, redis_database
 
 FreshDatabase = Callable[[], AbstractAsyncContextManager[str]]
 
@@ -34,6 +34,7 @@ async def postgresql_database() -> AsyncIterator[str]:
 ENGINES: dict[str, FreshDatabase] = {
     "sqlite": sqlite_database,
     "postgresql": postgresql_database,
+    "redis": redis_database,
 }
 
 
