@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 NETWORK_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
 FIRST_BACKOFF = 0.05
 MAX_BACKOFF = 2.0
+IDLE_CHECK = 1.0  # seconds idle after which the connection is checked before use
 
 
 class Replay(enum.Enum):
@@ -111,34 +112,57 @@ class Client:
         self._closing = asyncio.Event()
         self._task: asyncio.Future[None] | None = None
         self._outage_since: float | None = None
+        self._last_used = 0.0
         self.round_trips = 0
 
     # -- calling ----------------------------------------------------------------------------
 
-    def script(
-        self, script: Script, args: Sequence[str], replay: Replay, *, again_at: int = -1
-    ) -> asyncio.Future[Any]:
-        """Queue ``EVALSHA script 0 args...``; the future gets the script's reply."""
+    async def script(
+        self,
+        script: Script,
+        args: Sequence[str],
+        replay: Replay,
+        *,
+        again_at: int = -1,
+        eager: bool = False,
+    ) -> Any:
+        """Run ``EVALSHA script 0 args...`` in the next batch; returns the script's reply.
+
+        ``eager``: when nothing is being sent, send at once from the caller's task instead
+        of waiting a loop turn for company. Right for callers that write one thing at a
+        time (a producer adding jobs); calls that come in crowds (claims, completions)
+        leave it off so they share round trips.
+        """
         command = ["EVALSHA", script.sha, "0", *args]
-        return self._submit(script.name, command, replay, script, again_at + 3)
+        return await self._submit(script.name, command, replay, script, again_at + 3, eager)
 
-    def command(self, what: str, command: list[str], replay: Replay) -> asyncio.Future[Any]:
-        """Queue a plain command."""
-        return self._submit(what, command, replay, None, -1)
+    async def command(self, what: str, command: list[str], replay: Replay) -> Any:
+        """Run a plain command in the next batch; returns its reply."""
+        return await self._submit(what, command, replay, None, -1, False)
 
-    def _submit(
-        self, what: str, command: list[str], replay: Replay, script: Script | None, again_at: int
-    ) -> asyncio.Future[Any]:
+    async def _submit(
+        self,
+        what: str,
+        command: list[str],
+        replay: Replay,
+        script: Script | None,
+        again_at: int,
+        eager: bool,
+    ) -> Any:
         if self._closed:
             raise StorageUnavailable("storage is closed", where=self._where)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._queue.append(Call(what, command, future, replay, script, again_at))
+        call = Call(what, command, future, replay, script, again_at)
         if not self._running:
             self._running = True
             self._idle.clear()
+            if eager:
+                await self._run([call])
+                return await future
             loop.call_soon(self._flush)
-        return future
+        self._queue.append(call)
+        return await future
 
     def _flush(self) -> None:
         batch, self._queue = self._queue, []
@@ -174,14 +198,19 @@ class Client:
         if not batch:
             return []
         conn = self._conn
+        loop = asyncio.get_running_loop()
         try:
-            await self._pool.ensure_connection(conn)
+            # A connection idle for a while may have been closed by the server (a restart):
+            # find out before sending, while a retry is still certainly safe.
+            if not conn.is_connected or loop.time() - self._last_used > IDLE_CHECK:
+                await self._pool.ensure_connection(conn)
         except BaseException as exc:
             await conn.disconnect(nowait=True)
             if not isinstance(exc, Exception):
                 raise
             return await self._not_sent(batch, exc)
         self._recovered()
+        self._last_used = loop.time()
         replies: list[Any] = []
         try:
             await conn.send_packed_command(conn.pack_commands([call.command for call in batch]))

@@ -138,8 +138,19 @@ class RedisStorage:
 
     # -- calling scripts --------------------------------------------------------------------
 
-    def _run(self, name: str, args: Sequence[str], replay: Replay, again_at: int = -1) -> Any:
-        return self._client.script(self._scripts[name], [self._p, *args], replay, again_at=again_at)
+    async def _run(
+        self,
+        name: str,
+        args: Sequence[str],
+        replay: Replay,
+        again_at: int = -1,
+        *,
+        eager: bool = False,
+    ) -> Any:
+        script = self._scripts[name]
+        return await self._client.script(
+            script, [self._p, *args], replay, again_at=again_at, eager=eager
+        )
 
     async def _read(self, name: str, *args: str) -> Any:
         return await self._client.read(self._scripts[name], [self._p, *args])
@@ -159,7 +170,7 @@ class RedisStorage:
         if not jobs:
             return []
         now = self._clock.now()
-        reply = await self._run("add", [num(now), *job_args(jobs)], Replay.SAFE)
+        reply = await self._run("add", [num(now), *job_args(jobs)], Replay.SAFE, eager=True)
         return self._added(jobs, reply, now)
 
     @staticmethod
