@@ -447,9 +447,11 @@ class RedisServer:
             self.process.kill()
             self.process.wait()
 
-    def restart(self) -> None:
-        """Shut down and start again on the same port and directory (data kept by AOF)."""
+    def restart(self, down_for: float = 0.0) -> None:
+        """Shut down, stay down ``down_for`` seconds, and start again on the same port and
+        directory (the data comes back from the AOF)."""
         self.shutdown()
+        time.sleep(down_for)
         self._spawn(self.port)
         if not self._wait_ready():
             raise RedisServerError(f"redis-server did not come back:\n{self.log_tail()}")

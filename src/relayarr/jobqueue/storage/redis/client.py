@@ -295,7 +295,10 @@ class Client:
         if self._outage_since is None:
             self._outage_since = now
             log.warning(
-                "redis connection lost; retrying with backoff",
+                "redis connection lost; retrying with backoff for up to %gs (%s: %s)",
+                self._retry_for,
+                self._where,
+                exc,
                 extra={"service": "redis", "where": self._where, "error": str(exc)},
             )
         waited = now - self._outage_since
@@ -320,7 +323,9 @@ class Client:
     def _recovered(self) -> None:
         if self._outage_since is not None:
             log.warning(
-                "redis connection restored",
+                "redis connection restored after %.1fs (%s)",
+                time.monotonic() - self._outage_since,
+                self._where,
                 extra={
                     "service": "redis",
                     "where": self._where,
