@@ -341,7 +341,7 @@ class RedisServer:
     same port and directory, for the fault tests.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, appendonly: bool = True) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             raise RedisServerError(
@@ -353,7 +353,7 @@ class RedisServer:
         self.log = self.root / "server.log"
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
-        self._databases = 0
+        self.appendonly = appendonly
 
     def start(self) -> None:
         """Start on a free port (kept on restarts); raises RedisServerError."""
@@ -382,7 +382,7 @@ class RedisServer:
                 "--dir",
                 str(self.root),
                 "--appendonly",
-                "yes",
+                "yes" if self.appendonly else "no",
                 "--appendfsync",
                 "everysec",
                 "--save",

@@ -287,7 +287,8 @@ class Client:
             if call.replay is Replay.AGAIN:
                 call.command[call.again_at] = "1"
             rest.append(call)
-        await self._backoff(rest, exc)
+        if rest:
+            await self._backoff(rest, exc)
         return [call for call in rest if not call.future.done()]
 
     async def _backoff(self, batch: list[Call], exc: Exception) -> None:

@@ -1,0 +1,307 @@
+"""What the Redis engine does beyond the shared contract, against a real redis-server:
+URLs and their redaction, a missing driver, the persistence warning, wake-ups across
+handles, key prefixes, and replies lost with the connection.
+
+Deadlines only stop a broken run from hanging; nothing asserts how fast anything is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from relayarr.jobqueue.clock import FakeClock
+from relayarr.jobqueue.errors import InvalidURL, StorageUnavailable
+from relayarr.jobqueue.models import JobQuery, JobStatus, NewJob
+from relayarr.jobqueue.storage import Storage, open_storage
+from relayarr.jobqueue.storage.redis.options import RedisOptions, redact
+from servers import REDIS_PASSWORD, RedisServer, redis_server
+
+HANG_GUARD = 60.0  # seconds; only against hanging
+START = 1_700_000_000.0
+
+
+@pytest.fixture
+def server() -> RedisServer:
+    return redis_server()
+
+
+@pytest.fixture
+async def url(server: RedisServer) -> AsyncIterator[str]:
+    async with server.fresh_database() as fresh:
+        yield fresh
+
+
+def job(clock: FakeClock, job_type: str = "t", **options: object) -> NewJob:
+    return NewJob.create(job_type, {}, now=clock.now(), **options)  # type: ignore[arg-type]
+
+
+# -- URLs ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "where"),
+    [
+        ("redis://:s3cret@host:6379/2", "redis://host:6379/2"),
+        ("redis://user:s3cret@host:6379/0?prefix=q:", "redis://user@host:6379/0?prefix=q:"),
+        ("rediss://:s3cret@[::1]:6380", "rediss://[::1]:6380"),
+        ("redis://host/0?password=s3cret&socket_timeout=5", "redis://host/0?socket_timeout=5"),
+    ],
+)
+def test_where_never_holds_the_password(url: str, where: str) -> None:
+    assert redact(url) == where
+    options = RedisOptions.from_url(url)
+    assert options.where == where
+    assert "s3cret" not in options.where
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["redis:///0", "redis://host/zero", "redis://host/0?prefix=", "redis://host/0?retry_for=-1"],
+)
+def test_bad_urls_are_refused_without_the_password(url: str) -> None:
+    with pytest.raises(InvalidURL) as caught:
+        RedisOptions.from_url(url.replace("://", "://:pw-secret@"))
+    assert "pw-secret" not in str(caught.value)
+
+
+async def test_unknown_url_option_is_refused(server: RedisServer) -> None:
+    with pytest.raises(InvalidURL, match="option"):
+        await open_storage(server.url() + "?no_such_option=1")
+
+
+def test_a_missing_driver_names_the_install_command() -> None:
+    code = (
+        "import asyncio, sys\n"
+        "sys.modules['redis'] = None\n"
+        "from relayarr.jobqueue.errors import DriverMissing\n"
+        "from relayarr.jobqueue.storage import open_storage\n"
+        "try:\n"
+        "    asyncio.run(open_storage('redis://127.0.0.1:1/0'))\n"
+        "except DriverMissing as exc:\n"
+        "    print(exc)\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "pip install 'relayarr[redis]'" in completed.stdout
+
+
+# -- the server ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_aof_server() -> Iterator[RedisServer]:
+    server = RedisServer(appendonly=False)
+    try:
+        server.start()
+    except Exception as exc:
+        pytest.fail(f"cannot start a redis-server without AOF: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+async def test_a_server_without_aof_gets_a_warning(
+    no_aof_server: RedisServer, server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="relayarr.jobqueue.storage.redis"):
+        storage = await open_storage(no_aof_server.url())
+        await storage.aclose()
+        assert any("appendonly" in record.getMessage() for record in caplog.records)
+        assert all(REDIS_PASSWORD not in record.getMessage() for record in caplog.records)
+        caplog.clear()
+        storage = await open_storage(server.fresh_url())
+        await storage.aclose()
+        assert not any("appendonly" in record.getMessage() for record in caplog.records)
+
+
+async def test_prefixes_keep_queues_apart(server: RedisServer) -> None:
+    async with server.fresh_database() as first_url, server.fresh_database() as second_url:
+        first, second = await open_storage(first_url), await open_storage(second_url)
+        try:
+            [added] = await first.add([job(FakeClock(START))])
+            assert (await second.list(JobQuery())).jobs == []
+            assert await second.claim("w", ["t"], 10, 30) == []
+            assert [j.id for j in await first.claim("w", ["t"], 10, 30)] == [added.job.id]
+        finally:
+            await first.aclose()
+            await second.aclose()
+
+
+async def test_ids_are_never_reused_after_prune(url: str) -> None:
+    clock = FakeClock(START)
+    storage = await open_storage(url, clock=clock)
+    try:
+        [first] = await storage.add([job(clock)])
+        await storage.cancel(first.job.id)
+        assert await storage.prune(keep=0) == 1
+        [second] = await storage.add([job(clock)])
+        assert second.job.id > first.job.id
+    finally:
+        await storage.aclose()
+
+
+async def test_an_add_elsewhere_wakes_a_waiting_handle(url: str) -> None:
+    waiter, adder = await open_storage(url), await open_storage(url)
+    try:
+        await waiter.wait_for_change(0.01)  # subscribes and arms
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        waiting = asyncio.ensure_future(waiter.wait_for_change(HANG_GUARD))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()
+        await adder.add([job(FakeClock(loop.time()), delay=0)])
+        await asyncio.wait_for(waiting, HANG_GUARD)
+        assert loop.time() - started < HANG_GUARD / 2, "woke by the timeout, not by the add"
+    finally:
+        await waiter.aclose()
+        await adder.aclose()
+
+
+async def test_a_wake_up_while_nobody_waits_is_not_lost(url: str) -> None:
+    """Armed at the end of the last wait, so an add before the next wait returns it at once."""
+    waiter, adder = await open_storage(url), await open_storage(url)
+    try:
+        await waiter.wait_for_change(0.01)
+        await adder.add([job(FakeClock(START))])
+        await asyncio.sleep(0.1)  # the message arrives while nobody waits
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await asyncio.wait_for(waiter.wait_for_change(HANG_GUARD), HANG_GUARD)
+        assert loop.time() - started < HANG_GUARD / 2
+    finally:
+        await waiter.aclose()
+        await adder.aclose()
+
+
+# -- replies lost with the connection -------------------------------------------------------
+
+
+class ReplyDropper:
+    """A TCP proxy in front of the server that, when told, forwards the next request and
+    closes the client's connection instead of passing the reply back: the command ran, but
+    its caller never hears so."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.drop_next = False
+        self.dropped = 0
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> int:
+        self._server = await asyncio.start_server(self._client, "127.0.0.1", 0)
+        port: int = self._server.sockets[0].getsockname()[1]
+        return port
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.port)
+        try:
+            while data := await reader.read(65536):
+                drop = self.drop_next and b"EVALSHA" in data
+                up_writer.write(data)
+                await up_writer.drain()
+                reply = await up_reader.read(65536)
+                if drop:
+                    self.drop_next = False
+                    self.dropped += 1
+                    return
+                writer.write(reply)
+                await writer.drain()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            up_writer.close()
+            writer.close()
+            self._tasks.discard(task)
+
+    async def close(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for task in list(self._tasks):
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._server.wait_closed()
+
+
+@pytest.fixture
+async def proxied(server: RedisServer) -> AsyncIterator[tuple[Storage, Storage, ReplyDropper]]:
+    """(a handle through the proxy, a direct handle, the proxy) on one fresh queue."""
+    dropper = ReplyDropper(server.port)
+    port = await dropper.start()
+    async with server.fresh_database() as direct_url:
+        clock = FakeClock(START)
+        via_url = direct_url.replace(f":{server.port}/", f":{port}/")
+        via = await open_storage(via_url, clock=clock)
+        direct = await open_storage(direct_url, clock=clock)
+        try:
+            yield via, direct, dropper
+        finally:
+            await via.aclose()
+            await direct.aclose()
+            await dropper.close()
+
+
+async def test_a_completion_whose_reply_was_lost_is_recognised(
+    proxied: tuple[Storage, Storage, ReplyDropper],
+) -> None:
+    via, direct, dropper = proxied
+    clock = via.clock
+    assert isinstance(clock, FakeClock)
+    await via.add([job(clock)])
+    [claimed] = await via.claim("w", ["t"], 1, 30)
+    dropper.drop_next = True
+    done, added = await asyncio.wait_for(
+        via.complete(claimed.lease, '{"ok":1}', [job(clock, "child")]), HANG_GUARD
+    )
+    assert dropper.dropped == 1
+    assert done.status is JobStatus.COMPLETED
+    assert done.result == {"ok": 1}
+    assert [result.created for result in added] == [True]
+    listed = await direct.list(JobQuery())
+    assert sorted(j.id for j in listed.jobs) == sorted([claimed.id, added[0].job.id])
+    assert await direct.get(claimed.id) == done
+
+
+async def test_a_claim_whose_reply_was_lost_returns_the_same_jobs(
+    proxied: tuple[Storage, Storage, ReplyDropper],
+) -> None:
+    via, direct, dropper = proxied
+    clock = via.clock
+    assert isinstance(clock, FakeClock)
+    added = await via.add([job(clock) for _ in range(3)])
+    dropper.drop_next = True
+    claimed = await asyncio.wait_for(via.claim("w", ["t"], 2, 30), HANG_GUARD)
+    assert dropper.dropped == 1
+    assert [j.id for j in claimed] == [result.job.id for result in added[:2]]
+    processing = await direct.list(JobQuery(statuses=[JobStatus.PROCESSING]))
+    assert sorted(j.id for j in processing.jobs) == sorted(j.id for j in claimed)
+
+
+async def test_a_cancel_whose_reply_was_lost_fails_clearly(
+    proxied: tuple[Storage, Storage, ReplyDropper],
+) -> None:
+    """Not repeated blindly (a second cancel would say "already finished"): the caller
+    learns that it may have been applied, and it was applied whole."""
+    via, direct, dropper = proxied
+    clock = via.clock
+    assert isinstance(clock, FakeClock)
+    [added] = await via.add([job(clock)])
+    dropper.drop_next = True
+    with pytest.raises(StorageUnavailable, match="may or may not have been applied") as caught:
+        await asyncio.wait_for(via.cancel(added.job.id), HANG_GUARD)
+    assert REDIS_PASSWORD not in str(caught.value)
+    assert (await direct.get(added.job.id)).status is JobStatus.CANCELLED
+    assert (await via.get(added.job.id)).status is JobStatus.CANCELLED  # the handle recovers
