@@ -22,8 +22,7 @@ from relayarr.web.context import WebContext
 from relayarr.web.feed import DEFAULT_CAPACITY, EventFeed
 from relayarr.web.metrics import Metrics
 from relayarr.web.middleware import AccessLog, BodyLimit
-from relayarr.web.routes import ROUTERS
-from relayarr.web.routes.webhooks import JOB_TYPE
+from relayarr.web.routes import ROUTERS, webhooks
 from relayarr.web.ws import router as events_router
 
 API_PREFIX = "/api/v1"
@@ -47,7 +46,7 @@ def create_app(
     if not api_key:
         raise ValueError("an API key is required")
     # The webhook route stores "webhook" jobs even on a node whose handlers run elsewhere.
-    queue.declare(JOB_TYPE)
+    queue.declare(webhooks.JOB_TYPE)
     metrics = Metrics()
     feed = EventFeed(queue, event_capacity)
     feed.add_listener(metrics.on_event)
@@ -81,6 +80,8 @@ def create_app(
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    # The webhook routes that serve requests go first; see webhooks.ROUTES for why.
+    app.router.routes[:0] = webhooks.ROUTES
     app.include_router(events_router)
     # Added last runs first: the access log sees every answer, the limit every body.
     app.add_middleware(BodyLimit, limit=server.max_body_bytes)

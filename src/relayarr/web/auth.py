@@ -70,8 +70,11 @@ def check(connection: HTTPConnection, ctx: WebContext) -> None:
         )
 
 
-def require_key(connection: HTTPConnection) -> None:
-    """FastAPI dependency guarding a route with :func:`check`."""
+async def require_key(connection: HTTPConnection) -> None:
+    """FastAPI dependency guarding a route with :func:`check`.
+
+    Async although it never awaits: FastAPI runs plain functions in a thread pool, and
+    that hop (and its wait for the GIL) would cost more than everything else here."""
     check(connection, connection_context(connection))
 
 

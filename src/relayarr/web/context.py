@@ -36,8 +36,9 @@ class WebContext:
     started_at: float = field(default_factory=time.monotonic)
 
 
-def context(request: Request) -> WebContext:
-    """FastAPI dependency: the :class:`WebContext` of the app serving ``request``."""
+async def context(request: Request) -> WebContext:
+    """FastAPI dependency: the :class:`WebContext` of the app serving ``request``
+    (async so that FastAPI calls it inline rather than in a thread pool)."""
     return connection_context(request)
 
 

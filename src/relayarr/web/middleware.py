@@ -73,7 +73,8 @@ def _refuse(limit: int) -> Receive:
 class AccessLog:
     """One log line per request: method, route, status, duration_ms, plus whatever the
     route put in ``request.state.log`` (job_id, source...). Never the query string: it may
-    hold the API key. Accepted webhooks and failures log at INFO, the rest at DEBUG."""
+    hold the API key. Refusals and failures log at INFO, successes at DEBUG (an accepted
+    webhook is logged again, at INFO, by the job that handles it)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -96,7 +97,7 @@ class AccessLog:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            level = logging.INFO if status >= 400 or context.get("job_id") else logging.DEBUG
+            level = logging.INFO if status >= 400 else logging.DEBUG
             if logger.isEnabledFor(level):
                 route = scope.get("route")
                 logger.log(
