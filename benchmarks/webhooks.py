@@ -159,7 +159,8 @@ def run_phase(port: int, rate: float, seconds: float, connections: int = CONNECT
     """Run the generator in a separate process and read its report."""
     argv = [sys.executable, "-m", "benchmarks.webhooks", "--generate", str(port)]
     argv += ["--rate", str(rate), "--seconds", str(seconds), "--connections", str(connections)]
-    done = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=600)
+    root = Path(__file__).resolve().parent.parent  # where `-m benchmarks...` resolves
+    done = subprocess.run(argv, cwd=root, capture_output=True, text=True, check=True, timeout=600)
     return Phase(**json.loads(done.stdout))
 
 

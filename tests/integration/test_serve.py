@@ -15,6 +15,7 @@ import select
 import signal
 import socket
 import sqlite3
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +25,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from serve_process import ServeProcess
+from serve_process import ServeProcess, relayarr_command
 
 pytestmark = pytest.mark.slow
 
@@ -343,3 +344,33 @@ def test_a_port_in_use_is_one_error_line(tmp_path: Path) -> None:
     lines = server.stderr.strip().splitlines()
     assert lines[-1].startswith("error: cannot listen on 127.0.0.1:"), server.stderr
     assert "Traceback" not in server.stderr
+
+
+async def test_a_web_only_node_shows_what_a_separate_worker_does(tmp_path: Path) -> None:
+    """serve --no-workers and `relayarr worker` on one SQLite file: the worker's events reach
+    the web node's WebSocket and metrics through the storage's shared event log."""
+    with ServeProcess(tmp_path, api_key=KEY, args=("--no-workers",)) as server:
+        worker_log = (tmp_path / "worker.err").open("wb")
+        worker = subprocess.Popen(  # noqa: ASYNC220 - starting it blocks for microseconds
+            [*relayarr_command(), "worker"], cwd=tmp_path, env=server.env, stderr=worker_log
+        )
+        try:
+            ws_url = f"ws://127.0.0.1:{server.port}/api/v1/events?apikey={KEY}"
+            async with connect(ws_url, open_timeout=DEADLINE) as ws:
+                assert json.loads(await ws.recv())["kind"] == "hello"
+                async with httpx.AsyncClient(headers={"X-Api-Key": KEY}) as http:
+                    posted = await http.post(
+                        server.url("/api/v1/webhooks/radarr"), json=body("radarr", "download")
+                    )
+                job_id = posted.json()["job_id"]
+                kinds: list[str] = []
+                async with asyncio.timeout(DEADLINE):
+                    while "completed" not in kinds:
+                        event = json.loads(await ws.recv())
+                        if event["job_id"] == job_id:
+                            kinds.append(event["kind"])
+            assert kinds == ["added", "started", "completed"]
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            assert worker.wait(timeout=DEADLINE) == 0
+            worker_log.close()
