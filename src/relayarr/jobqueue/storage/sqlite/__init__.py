@@ -595,9 +595,10 @@ def _insert_many(
             ],
         )
     pending = JobStatus.PENDING
+    make_job = Job.from_values
     return [
-        Added(
-            Job.from_values(
+        Added.new(
+            make_job(
                 (
                     first + index,
                     new.type,
@@ -619,8 +620,7 @@ def _insert_many(
                     None,
                     0,
                 )
-            ),
-            created=True,
+            )
         )
         for index, new in enumerate(jobs)
     ]
