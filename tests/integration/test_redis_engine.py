@@ -63,7 +63,13 @@ def test_where_never_holds_the_password(url: str, where: str) -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["redis:///0", "redis://host/zero", "redis://host/0?prefix=", "redis://host/0?retry_for=-1"],
+    [
+        "redis:///0",
+        "redis://host/zero",
+        "redis://host/0?prefix=",
+        "redis://host/0?retry_for=-1",
+        "redis://host/0?socket_timeout=0",
+    ],
 )
 def test_bad_urls_are_refused_without_the_password(url: str) -> None:
     with pytest.raises(InvalidURL) as caught:

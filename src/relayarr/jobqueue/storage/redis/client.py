@@ -99,10 +99,11 @@ def is_retryable(exc: BaseException) -> bool:
 class Client:
     """Sends calls in batches over one connection, and single reads over the pool."""
 
-    def __init__(self, pool: ConnectionPool, where: str, retry_for: float) -> None:
+    def __init__(self, pool: ConnectionPool, where: str, retry_for: float, timeout: float) -> None:
         self._pool = pool
         self._where = where
         self._retry_for = retry_for
+        self._timeout = timeout  # for a whole batch: one timer, not one per socket call
         self._conn: AbstractConnection = pool.make_connection()  # type: ignore[no-untyped-call]
         self._queue: list[Call] = []
         self._running = False
@@ -213,13 +214,20 @@ class Client:
         self._last_used = loop.time()
         replies: list[Any] = []
         try:
-            await conn.send_packed_command(conn.pack_commands([call.command for call in batch]))
-            self.round_trips += 1
-            for _ in batch:
-                try:
-                    replies.append(await conn.read_response())
-                except ResponseError as exc:
-                    replies.append(exc)
+            async with asyncio.timeout(self._timeout):
+                await conn.send_packed_command(
+                    conn.pack_commands([call.command for call in batch]), check_health=False
+                )
+                self.round_trips += 1
+                for _ in batch:
+                    try:
+                        replies.append(await conn.read_response())
+                    except ResponseError as exc:
+                        replies.append(exc)
+        except TimeoutError:
+            await conn.disconnect(nowait=True)
+            error = RedisTimeoutError(f"no reply from Redis within {self._timeout:g}s")
+            return await self._lost(batch, replies, error)
         except BaseException as exc:
             await conn.disconnect(nowait=True)
             if not isinstance(exc, Exception):
@@ -364,19 +372,27 @@ class Client:
     async def _read_once(self, script: Script, args: Sequence[str]) -> Any:
         conn = await self._pool.get_connection()  # type: ignore[no-untyped-call]
         try:
-            try:
-                await conn.send_command("EVALSHA", script.sha, 0, *args)
-                return await conn.read_response()
-            except NoScriptError:
-                await conn.send_command("SCRIPT", "LOAD", script.source)
-                await conn.read_response()
-                await conn.send_command("EVALSHA", script.sha, 0, *args)
-                return await conn.read_response()
+            async with asyncio.timeout(self._timeout):
+                return await self._evalsha(conn, script, args)
+        except TimeoutError as exc:
+            await conn.disconnect(nowait=True)
+            raise RedisTimeoutError(f"no reply from Redis within {self._timeout:g}s") from exc
         except BaseException:
             await conn.disconnect(nowait=True)
             raise
         finally:
             await self._pool.release(conn)
+
+    @staticmethod
+    async def _evalsha(conn: AbstractConnection, script: Script, args: Sequence[str]) -> Any:
+        try:
+            await conn.send_command("EVALSHA", script.sha, 0, *args)
+            return await conn.read_response()
+        except NoScriptError:
+            await conn.send_command("SCRIPT", "LOAD", script.source)
+            await conn.read_response()
+            await conn.send_command("EVALSHA", script.sha, 0, *args)
+            return await conn.read_response()
 
     # -- lifecycle ----------------------------------------------------------------------------
 

@@ -70,7 +70,7 @@ class RedisStorage:
         self._pool = pool
         self._p = options.prefix
         self._redis: Redis = Redis(connection_pool=pool)
-        self._client: Client = Client(pool, options.where, options.retry_for)
+        self._client: Client = Client(pool, options.where, options.retry_for, options.timeout)
         self._scripts = load_scripts()
         self._wake: WakeListener = WakeListener(self._redis, options.prefix)
         self._closed = False

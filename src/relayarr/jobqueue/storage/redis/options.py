@@ -22,14 +22,18 @@ class RedisOptions:
 
     ``prefix`` namespaces every key (several queues can share one database);
     ``retry_for`` is how long an operation keeps retrying with backoff while the server
+    cannot be reached; ``socket_timeout`` how long a reply may take before the connection
+    counts as broken (applied per batch by the engine, not per socket call by redis-py:
+    redis-py's per-call timeouts halved the round trips a connection could make).
     cannot be reached (a restart, a failover) before it fails with StorageUnavailable.
-    Other query options (``socket_timeout``, ``ssl_cert_reqs``...) go to redis-py as given.
+    Other query options (``socket_connect_timeout``, ``ssl_cert_reqs``...) go to redis-py.
     """
 
     driver_url: str = ""  # the URL for redis-py: our options removed
     where: str = ""  # the URL without its password, for messages and logs
     prefix: str = DEFAULT_PREFIX
     retry_for: float = DEFAULT_RETRY_FOR
+    timeout: float = DEFAULT_SOCKET_TIMEOUT
     db: int = 0
 
     @classmethod
@@ -48,13 +52,12 @@ class RedisOptions:
         if path and not path.isdigit():
             raise InvalidURL(f"the redis database must be a number, got {path!r} ({where})")
         options = parse_qsl(parts.query, keep_blank_values=True)
-        ours = {name: value for name, value in options if name in ("prefix", "retry_for")}
-        rest = [(name, value) for name, value in options if name not in ("prefix", "retry_for")]
+        mine = ("prefix", "retry_for", "socket_timeout")
+        ours = {name: value for name, value in options if name in mine}
+        rest = [(name, value) for name, value in options if name not in mine]
         names = {name for name, _ in rest}
         if "socket_connect_timeout" not in names:
             rest.append(("socket_connect_timeout", str(DEFAULT_CONNECT_TIMEOUT)))
-        if "socket_timeout" not in names:
-            rest.append(("socket_timeout", str(DEFAULT_SOCKET_TIMEOUT)))
         prefix = ours.get("prefix", DEFAULT_PREFIX)
         if not prefix:
             raise InvalidURL(f"prefix must not be empty ({where})")
@@ -64,9 +67,22 @@ class RedisOptions:
             raise InvalidURL(f"retry_for must be a number of seconds ({where})") from exc
         if not math.isfinite(retry_for) or retry_for < 0:
             raise InvalidURL(f"retry_for must be a finite number of seconds >= 0 ({where})")
+        try:
+            timeout = float(ours.get("socket_timeout", DEFAULT_SOCKET_TIMEOUT))
+        except ValueError as exc:
+            raise InvalidURL(f"socket_timeout must be a number of seconds ({where})") from exc
+        if not math.isfinite(timeout) or timeout <= 0:
+            raise InvalidURL(f"socket_timeout must be a finite number of seconds > 0 ({where})")
         db = int(path) if path else 0
         driver_url = urlunsplit(parts._replace(query=urlencode(rest)))
-        return cls(driver_url=driver_url, where=where, prefix=prefix, retry_for=retry_for, db=db)
+        return cls(
+            driver_url=driver_url,
+            where=where,
+            prefix=prefix,
+            retry_for=retry_for,
+            timeout=timeout,
+            db=db,
+        )
 
 
 def redact(url: str) -> str:
