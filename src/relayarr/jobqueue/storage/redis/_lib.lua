@@ -97,8 +97,9 @@ local function already(id, token, op)
 end
 
 -- Move an active job to history as `status` at `now`. `err` (or false) replaces
--- last_error; `result` (or false) is stored as the result.
-local function archive(id, status, now, err, result)
+-- last_error; `result` (or false) is stored as the result; `token` and `op` (or false)
+-- record which fenced write finished it (see `already`).
+local function archive(id, status, now, err, result, token, op)
   local key = jkey(id)
   local f = redis.call('HMGET', key, 'type', 'status', 'unique_key', 'rk')
   local jtype, old, ukey, rk = f[1], f[2], f[3], f[4]
@@ -107,14 +108,23 @@ local function archive(id, status, now, err, result)
   else
     redis.call('ZREM', P .. 'leases', id)
   end
-  redis.call('HSET', key, 'status', status, 'finished_at', now)
-  redis.call('HDEL', key, 'lease_token', 'lease_expires_at', 'rk')
+  local set = { 'status', status, 'finished_at', now }
   if err then
-    redis.call('HSET', key, 'last_error', err)
+    set[#set + 1] = 'last_error'
+    set[#set + 1] = err
   end
   if result then
-    redis.call('HSET', key, 'result', result)
+    set[#set + 1] = 'result'
+    set[#set + 1] = result
   end
+  if token then
+    set[#set + 1] = 'ltok'
+    set[#set + 1] = token
+    set[#set + 1] = 'lop'
+    set[#set + 1] = op
+  end
+  redis.call('HSET', key, unpack(set))
+  redis.call('HDEL', key, 'lease_token', 'lease_expires_at', 'rk')
   if ukey and redis.call('HGET', P .. 'unique', ukey) == tostring(id) then
     redis.call('HDEL', P .. 'unique', ukey)
   end

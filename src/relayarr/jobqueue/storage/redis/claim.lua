@@ -59,7 +59,8 @@ while #claimed < limit do
     local id = tostring(tonumber(string.sub(c[2], 17)))
     local key = jkey(id)
     redis.call('ZREM', c[3], c[2])
-    local run_at = redis.call('HGET', key, 'run_at')
+    local f = redis.call('HMGET', key, 'run_at', 'attempts')
+    local run_at = f[1]
     if tonumber(run_at) > nnow then
       -- The clock went back since this job was made ready: not due after all.
       redis.call('ZADD', P .. 'delayed', run_at, id)
@@ -68,8 +69,7 @@ while #claimed < limit do
     end
     redis.call('ZREM', P .. 'pend:' .. c[4], id)
     redis.call('HSET', key, 'status', 'processing', 'started_at', now, 'lease_owner', owner,
-      'lease_token', token, 'lease_expires_at', expires)
-    redis.call('HINCRBY', key, 'attempts', 1)
+      'lease_token', token, 'lease_expires_at', expires, 'attempts', tonumber(f[2]) + 1)
     redis.call('ZADD', P .. 'leases', expires, id)
     leave(id, 'pending', c[4])
     enter(id, 'processing', c[4])

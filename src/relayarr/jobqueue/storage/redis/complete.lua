@@ -19,7 +19,7 @@ if not holds(id, token, now) then
   end
   return false
 end
-archive(id, 'completed', now, false, has_result == '1' and result)
+archive(id, 'completed', now, false, has_result == '1' and result, token, 'complete')
 local added = add_jobs(8, now)
 local fups = {}
 for i = 1, #added, 2 do
@@ -29,7 +29,6 @@ for i = 1, #added, 2 do
   end
   fups[#fups + 1] = added[i] .. ':' .. child
 end
-redis.call('HSET', key, 'ltok', token, 'lop', 'complete')
 if #fups > 0 then
   redis.call('HSET', key, 'fups', table.concat(fups, ','))
 end

@@ -10,10 +10,9 @@ if not holds(id, token, now) then
   return false
 end
 if retry_at == '' then
-  archive(id, 'failed', now, err, false)
+  archive(id, 'failed', now, err, false, token, 'fail')
 else
-  redis.call('HSET', jkey(id), 'last_error', err)
+  redis.call('HSET', jkey(id), 'last_error', err, 'ltok', token, 'lop', 'fail')
   requeue(id, retry_at, rk, now)
 end
-redis.call('HSET', jkey(id), 'ltok', token, 'lop', 'fail')
 return read(id)
