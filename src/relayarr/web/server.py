@@ -17,7 +17,7 @@ import logging
 import signal
 import socket
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import uvicorn
 
@@ -40,7 +40,7 @@ class ServeOptions:
     port: int
     workers: bool
     concurrency: int
-    api_key: str
+    api_key: str = field(repr=False)
 
 
 class _Server(uvicorn.Server):

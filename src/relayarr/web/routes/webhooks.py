@@ -94,7 +94,9 @@ async def receive(
     body = decode_body(await request.body())
     event = parse_webhook(source, body)
     log = request.state.log
-    log.update(source=source.value, event=event.event_type)
+    # The event type is the sender's text: keep it to one short printable line in logs.
+    event_type = event.event_type if event.event_type.isprintable() else ascii(event.event_type)
+    log.update(source=source.value, event=event_type[:64])
     if instance is not None:
         log["instance"] = instance
     if event.is_test:
