@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import logging
+import random
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -35,7 +37,15 @@ from relayarr.jobqueue.models import (
     TypeStats,
 )
 from relayarr.jobqueue.storage import BreakerTransition, Capabilities, ProgressCallback
-from relayarr.jobqueue.storage.redis.client import Client, Replay, translate
+from relayarr.jobqueue.storage.redis.client import (
+    FIRST_BACKOFF,
+    MAX_BACKOFF,
+    NETWORK_ERRORS,
+    Client,
+    Replay,
+    is_retryable,
+    translate,
+)
 from relayarr.jobqueue.storage.redis.codec import (
     dump_breaker,
     job_args,
@@ -385,34 +395,56 @@ class RedisStorage:
 
     async def update_breaker(self, name: str, transition: BreakerTransition) -> BreakerState | None:
         """Optimistic: WATCH the breaker's key, compute, MULTI/EXEC; a concurrent change
-        aborts the EXEC and the transition runs again on the new state."""
+        aborts the EXEC and the transition runs again on the new state. A connection lost
+        before EXEC is waited out like any call; lost during EXEC, it fails clearly."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        delay = FIRST_BACKOFF
+        while True:
+            sent = [False]
+            try:
+                async with asyncio.timeout(self._options.timeout):
+                    return await self._update_breaker_once(name, transition, sent)
+            except (*NETWORK_ERRORS, TimeoutError) as exc:
+                if sent[0]:
+                    raise StorageUnavailable(
+                        "the connection to Redis broke during a breaker update; it may or "
+                        f"may not have been applied: {exc}",
+                        where=self.where,
+                    ) from exc
+                if not is_retryable(exc) or loop.time() - started >= self._options.retry_for:
+                    raise translate(exc, self.where) from exc
+                await asyncio.sleep(delay * (0.5 + random.random() / 2))
+                delay = min(delay * 2, MAX_BACKOFF)
+            except RedisError as exc:
+                raise translate(exc, self.where) from exc
 
+    async def _update_breaker_once(
+        self, name: str, transition: BreakerTransition, sent: builtins.list[bool]
+    ) -> BreakerState | None:
         key = self._p + "breaker:" + name
         names = self._p + "breakers"
-        try:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                while True:
-                    try:
-                        await pipe.watch(key)
-                        raw: str | None = await pipe.get(key)  # type: ignore[assignment]
-                        new = transition(None if raw is None else load_breaker(raw))
-                        pipe.multi()  # type: ignore[no-untyped-call]
-                        if new is None:
-                            pipe.delete(key)
-                            pipe.srem(names, name)
-                        else:
-                            if new.name != name:
-                                raise ValueError(
-                                    f"breaker transition renamed {name!r} to {new.name!r}"
-                                )
-                            pipe.set(key, dump_breaker(new))
-                            pipe.sadd(names, name)
-                        await pipe.execute()
-                        return new
-                    except WatchError:
-                        continue
-        except RedisError as exc:
-            raise translate(exc, self.where) from exc
+        async with self._redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    await pipe.watch(key)
+                    raw: str | None = await pipe.get(key)  # type: ignore[assignment]
+                    new = transition(None if raw is None else load_breaker(raw))
+                    pipe.multi()  # type: ignore[no-untyped-call]
+                    if new is None:
+                        pipe.delete(key)
+                        pipe.srem(names, name)
+                    else:
+                        if new.name != name:
+                            raise ValueError(f"breaker transition renamed {name!r} to {new.name!r}")
+                        pipe.set(key, dump_breaker(new))
+                        pipe.sadd(names, name)
+                    sent[0] = True
+                    await pipe.execute()
+                    return new
+                except WatchError:
+                    sent[0] = False
+                    continue
 
     # -- wake-ups and lifecycle ------------------------------------------------------------
 

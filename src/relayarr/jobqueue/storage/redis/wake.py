@@ -22,6 +22,8 @@ from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
 
+ARM_TIMEOUT = 5.0  # seconds; a hung server must not hold a wait past its bound for long
+
 
 class WakeListener:
     """One subscription per storage handle, read by a background task."""
@@ -49,7 +51,7 @@ class WakeListener:
                     await self._event.wait()
         try:
             await self._arm()
-        except (RedisError, OSError):
+        except (RedisError, OSError, TimeoutError):
             # The server is away: the caller's next claim will say so; do not spin.
             remaining = deadline - loop.time()
             if remaining > 0:
@@ -57,7 +59,8 @@ class WakeListener:
 
     async def _arm(self) -> None:
         self._armed_at = self.heard
-        await self._redis.set(self._armed_key, "1")
+        async with asyncio.timeout(ARM_TIMEOUT):
+            await self._redis.set(self._armed_key, "1")
 
     async def _listen(self) -> None:
         delay = 0.05
