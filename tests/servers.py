@@ -525,15 +525,6 @@ def redis_server() -> RedisServer:
         return _redis
 
 
-def stop_redis_server() -> None:
-    """Stop the session's redis-server if one was started (called at session end)."""
-    global _redis
-    with _redis_lock:
-        if _redis is not None:
-            _redis.stop()
-            _redis = None
-
-
 @asynccontextmanager
 async def redis_database() -> AsyncIterator[str]:
     """A fresh, empty Redis queue as a URL (for the contract suite's ENGINES)."""
