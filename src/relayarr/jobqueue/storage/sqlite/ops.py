@@ -1,0 +1,389 @@
+"""The SQLite engine's operations: plain functions run on a connection, inside the
+transaction the writer (or a reader) opened. No I/O policy lives here: which thread, which
+batch and when to commit are :mod:`.writer`'s and the engine's business.
+
+Every operation raises its domain errors (LeaseLost, JobNotFound...) before it writes
+anything, which is what lets the writer batch them without savepoints.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from relayarr.jobqueue.errors import InvalidTransition, JobNotFound, LeaseLost
+from relayarr.jobqueue.events import Event
+from relayarr.jobqueue.models import (
+    Added,
+    BreakerState,
+    Job,
+    JobId,
+    JobQuery,
+    JobStatus,
+    Lease,
+    NewJob,
+    Page,
+    QueueStats,
+    TypeStats,
+    dump_json,
+)
+from relayarr.jobqueue.storage.sql import load_queries
+from relayarr.jobqueue.storage.sqlite.rows import (
+    breaker_params,
+    history_params,
+    history_row,
+    row_to_breaker,
+    row_to_event,
+    row_to_job,
+)
+
+Q = load_queries(__package__ or "relayarr.jobqueue.storage.sqlite")
+NO_CURSOR = 2**63 - 1
+_fromtimestamp = datetime.fromtimestamp
+
+
+# -- the worker's path ---------------------------------------------------------------------
+
+
+def claim(
+    conn: sqlite3.Connection,
+    owner: str,
+    types: Sequence[str],
+    limit: int,
+    lease_seconds: float,
+    now: float,
+) -> list[Job]:
+    """Lease up to ``limit`` due jobs of ``types`` under one fresh token, in claim order."""
+    params = {
+        "now": now,
+        "owner": owner,
+        "token": secrets.token_hex(16),
+        "expires": now + lease_seconds,
+        "types": json.dumps(list(types)),
+        "limit": limit,
+    }
+    rows = conn.execute(Q["claim"], params).fetchall()
+    rows.sort(key=lambda row: (row[3], row[7], row[0]))  # RETURNING has no order
+    return [row_to_job(row) for row in rows]
+
+
+def heartbeat(conn: sqlite3.Connection, lease: Lease, now: float, expires: float) -> float:
+    cursor = conn.execute(Q["heartbeat"], (expires, lease.job_id, lease.token, now))
+    if cursor.rowcount != 1:
+        raise LeaseLost(lease.job_id)
+    return expires
+
+
+def complete(
+    conn: sqlite3.Connection,
+    lease: Lease,
+    result_json: str | None,
+    follow_ups: Sequence[NewJob],
+    now: float,
+) -> tuple[Job, list[Added]]:
+    row = conn.execute(Q["take_leased"], (lease.job_id, lease.token, now)).fetchone()
+    if row is None:
+        raise LeaseLost(lease.job_id)
+    done = archive(conn, row, JobStatus.COMPLETED, now, None, result_json)
+    return done, add(conn, follow_ups, now) if follow_ups else []
+
+
+def fail(
+    conn: sqlite3.Connection, lease: Lease, error: str, retry_at: float | None, now: float
+) -> Job:
+    if retry_at is None:
+        row = conn.execute(Q["take_leased"], (lease.job_id, lease.token, now)).fetchone()
+        if row is None:
+            raise LeaseLost(lease.job_id)
+        return archive(conn, row, JobStatus.FAILED, now, error, None)
+    return _requeue(conn, lease, retry_at, error, uncount=False, now=now)
+
+
+def release(conn: sqlite3.Connection, lease: Lease, now: float) -> Job:
+    # Keep the last error of an earlier attempt: a release is not a failure.
+    current = conn.execute(Q["get_active"], (lease.job_id,)).fetchone()
+    error = current[10] if current is not None else None
+    return _requeue(conn, lease, now, error, uncount=True, now=now)
+
+
+def _requeue(
+    conn: sqlite3.Connection,
+    lease: Lease,
+    run_at: float,
+    error: str | None,
+    *,
+    uncount: bool,
+    now: float,
+) -> Job:
+    params = {
+        "run_at": run_at,
+        "error": error,
+        "uncount": int(uncount),
+        "id": lease.job_id,
+        "token": lease.token,
+        "now": now,
+    }
+    row = conn.execute(Q["requeue_leased"], params).fetchone()
+    if row is None:
+        raise LeaseLost(lease.job_id)
+    return row_to_job(row)
+
+
+# -- steering ------------------------------------------------------------------------------
+
+
+def cancel(conn: sqlite3.Connection, job_id: JobId, now: float) -> Job:
+    row = conn.execute(Q["take_active"], (job_id,)).fetchone()
+    if row is None:
+        if conn.execute(Q["get_history"], (job_id,)).fetchone() is not None:
+            raise InvalidTransition(f"job {job_id} has already finished")
+        raise JobNotFound(job_id)
+    return archive(conn, row, JobStatus.CANCELLED, now, None, None)
+
+
+def retry(conn: sqlite3.Connection, job_id: JobId, now: float) -> Job:
+    row = conn.execute(Q["get_history"], (job_id,)).fetchone()
+    if row is None:
+        if conn.execute(Q["get_active"], (job_id,)).fetchone() is not None:
+            raise InvalidTransition(f"job {job_id} is still active")
+        raise JobNotFound(job_id)
+    if row[4] == JobStatus.COMPLETED:
+        raise InvalidTransition(f"job {job_id} completed; only failed or cancelled jobs")
+    unique_key = row[11]
+    if unique_key is not None:
+        holder = conn.execute(Q["find_unique"], (unique_key,)).fetchone()
+        if holder is not None:
+            raise InvalidTransition(f"job {holder[0]} already holds unique key {unique_key!r}")
+    conn.execute(Q["delete_history"], (job_id,))
+    conn.execute(
+        Q["restore"],
+        (row[0], row[1], row[2], row[3], row[6], now, row[8], row[10], unique_key, row[12]),
+    )
+    return row_to_job(conn.execute(Q["get_active"], (job_id,)).fetchone())
+
+
+def reclaim(
+    conn: sqlite3.Connection, dead_owners: Sequence[str], max_rescues: int, now: float
+) -> list[Job]:
+    """Put stalled jobs back to pending, or fail them (poison, or the last attempt lost)."""
+    rescued: list[Job] = []
+    for row in conn.execute(Q["stalled"], (now, json.dumps(list(dead_owners)))).fetchall():
+        owner = row[13]
+        error: str | None = None
+        if row[16] + 1 > max_rescues:
+            error = (
+                f"poison job: its worker died or lost the lease {row[16] + 1} times "
+                f"(limit {max_rescues}); last owner {owner}"
+            )
+        elif row[5] >= row[6]:
+            error = (
+                f"worker ({owner}) died or lost the lease during the last allowed "
+                f"attempt ({row[5]} of {row[6]})"
+            )
+        if error is not None:
+            conn.execute(Q["take_active"], (row[0],))
+            rescued.append(archive(conn, row, JobStatus.FAILED, now, error, None))
+            continue
+        error = row[10] if row[10] else f"rescued after its worker ({owner}) stopped"
+        rescued.append(row_to_job(conn.execute(Q["rescue"], (now, error, row[0])).fetchone()))
+    return rescued
+
+
+def prune_batch(conn: sqlite3.Connection, query: str, params: dict[str, Any]) -> int:
+    """Delete one batch of history, first recording the largest id so it is never reused."""
+    conn.execute(Q["raise_id_floor"])
+    return int(conn.execute(Q[query], params).rowcount)
+
+
+def update_breaker(
+    conn: sqlite3.Connection,
+    name: str,
+    transition: Callable[[BreakerState | None], BreakerState | None],
+) -> BreakerState | None:
+    row = conn.execute(Q["get_breaker"], (name,)).fetchone()
+    new = transition(None if row is None else row_to_breaker(row))
+    if new is None:
+        conn.execute(Q["delete_breaker"], (name,))
+    else:
+        if new.name != name:
+            raise ValueError(f"breaker transition renamed {name!r} to {new.name!r}")
+        conn.execute(Q["put_breaker"], breaker_params(new))
+    return new
+
+
+# -- the shared event log ------------------------------------------------------------------
+
+
+def event_rows(events: Sequence[Event]) -> list[tuple[Any, ...]]:
+    return [
+        (
+            event.at.timestamp(),
+            event.kind.value,
+            event.job_id,
+            event.job_type,
+            dump_json(dict(event.data), "event data"),
+        )
+        for event in events
+    ]
+
+
+def read_events(conn: sqlite3.Connection, after_id: int, limit: int) -> list[Event]:
+    return [row_to_event(row) for row in conn.execute(Q["read_events"], (after_id, limit))]
+
+
+# -- adding, archiving and reading ----------------------------------------------------------
+
+
+def add(conn: sqlite3.Connection, jobs: Sequence[NewJob], now: float) -> list[Added]:
+    """Insert jobs; runs of jobs without unique keys go in one executemany."""
+    out: list[Added] = []
+    created_at = _fromtimestamp(now, UTC)
+    run: list[NewJob] = []
+    for new in jobs:
+        if new.unique_key is None:
+            run.append(new)
+            continue
+        if run:
+            out += insert_many(conn, run, now, created_at)
+            run = []
+        row = conn.execute(Q["find_unique"], (new.unique_key,)).fetchone()
+        if row is None:
+            out += insert_many(conn, [new], now, created_at)
+            continue
+        if new.debounce and row[4] == JobStatus.PENDING and new.run_at > row[7]:
+            conn.execute(Q["debounce"], (new.run_at, row[0], new.run_at))
+            row = (*row[:7], new.run_at, *row[8:])
+        out.append(Added(row_to_job(row), created=False))
+    if run:
+        out += insert_many(conn, run, now, created_at)
+    return out
+
+
+def insert_many(
+    conn: sqlite3.Connection, jobs: list[NewJob], now: float, created_at: datetime
+) -> list[Added]:
+    """Insert jobs known not to collide, under consecutive fresh ids (we hold the write lock)."""
+    if len(jobs) == 1:
+        new = jobs[0]
+        first = conn.execute(
+            Q["insert_one_job"],
+            (
+                new.type,
+                new.payload_json,
+                new.priority,
+                new.max_attempts,
+                new.run_at,
+                now,
+                new.unique_key,
+                new.parent_id,
+            ),
+        ).lastrowid
+        assert first is not None
+    else:
+        first = conn.execute(Q["next_id"]).fetchone()[0]
+        conn.executemany(
+            Q["insert_job"],
+            [
+                (
+                    first + index,
+                    new.type,
+                    new.payload_json,
+                    new.priority,
+                    new.max_attempts,
+                    new.run_at,
+                    now,
+                    new.unique_key,
+                    new.parent_id,
+                )
+                for index, new in enumerate(jobs)
+            ],
+        )
+    pending = JobStatus.PENDING
+    make_job = Job.from_values
+    return [
+        Added.new(
+            make_job(
+                (
+                    first + index,
+                    new.type,
+                    new.payload,
+                    new.priority,
+                    pending,
+                    0,
+                    new.max_attempts,
+                    created_at if new.run_at == now else _fromtimestamp(new.run_at, UTC),
+                    created_at,
+                    None,
+                    None,
+                    None,
+                    new.unique_key,
+                    new.parent_id,
+                    None,
+                    None,
+                    None,
+                    None,
+                    0,
+                )
+            )
+        )
+        for index, new in enumerate(jobs)
+    ]
+
+
+def archive(
+    conn: sqlite3.Connection,
+    row: tuple[Any, ...],
+    status: JobStatus,
+    now: float,
+    error: str | None,
+    result: str | None,
+) -> Job:
+    """Write a row just taken from job_queue into history; the caller already deleted it."""
+    conn.execute(Q["insert_history"], history_params(row, status, now, error, result))
+    return row_to_job(history_row(row, status, now, error, result))
+
+
+def list_jobs(conn: sqlite3.Connection, query: JobQuery) -> Page:
+    if not 1 <= query.limit <= 1000:
+        raise ValueError("limit must be from 1 to 1000")
+    statuses = [JobStatus(status) for status in query.statuses]
+    params = {
+        "before": query.before_id if query.before_id is not None else NO_CURSOR,
+        "any_status": not statuses,
+        "statuses": json.dumps([status.value for status in statuses]),
+        "any_type": not query.types,
+        "types": json.dumps(list(query.types)),
+        "parent": query.parent_id,
+        "unique_key": query.unique_key,
+        "limit": query.limit + 1,
+    }
+    want_active = not statuses or any(status.is_active for status in statuses)
+    want_history = not statuses or any(status.is_terminal for status in statuses)
+    rows: list[tuple[Any, ...]] = []
+    if want_active:
+        rows += conn.execute(Q["list_active"], params).fetchall()
+    if want_history:
+        rows += conn.execute(Q["list_history"], params).fetchall()
+    rows.sort(key=lambda row: row[0], reverse=True)
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    jobs = [row_to_job(row) for row in rows]
+    return Page(jobs=jobs, next_cursor=jobs[-1].id if more and jobs else None)
+
+
+def stats(conn: sqlite3.Connection, now: float) -> QueueStats:
+    counts: dict[str, dict[str, int]] = {}
+    for name in ("count_active", "count_history"):
+        for job_type, status, count in conn.execute(Q[name]).fetchall():
+            counts.setdefault(job_type, {})[status] = count
+    oldest = conn.execute(Q["oldest_due"], (now,)).fetchone()[0]
+    finished = conn.execute(Q["finished_since"], (now - 60.0,)).fetchone()[0]
+    return QueueStats(
+        by_type={job_type: TypeStats(**by_status) for job_type, by_status in counts.items()},
+        oldest_pending_age=None if oldest is None else max(0.0, now - oldest),
+        finished_last_minute=finished,
+    )
