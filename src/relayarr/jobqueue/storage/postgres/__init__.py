@@ -1,16 +1,17 @@
 """The PostgreSQL engine: several worker processes on several machines share one database.
 
 ``postgresql://user:password@host:5432/dbname``, with options ``?pool_size=10``,
-``connect_timeout=10``, ``reconnect_timeout=60`` and any libpq-style option the driver
-understands (``sslmode=require``...). Needs the asyncpg driver: ``pip install
-'relayarr[postgres]'``.
+``connect_timeout=10``, ``reconnect_timeout=60``, ``event_retention=100000`` and any
+libpq-style option the driver understands (``sslmode=require``...). Needs the asyncpg
+driver: ``pip install 'relayarr[postgres]'``.
 
 The same two tables as every engine (``job_queue`` for pending and processing jobs,
 ``job_history`` for finished ones, moved in one transaction); times are epoch seconds from
 the queue's clock, never the server's. Claims take ``FOR UPDATE SKIP LOCKED`` batches;
 completions of one loop turn share one statement (see :mod:`.batch`); other processes are
-woken with LISTEN/NOTIFY (see :mod:`.listen`). A lost connection is retried where that is
-safe and reported where it is not (see :mod:`.connection`).
+woken with LISTEN/NOTIFY (see :mod:`.listen`). The shared event log is in :mod:`.eventlog`.
+A lost connection is retried where that is safe and reported where it is not (see
+:mod:`.connection`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from relayarr.jobqueue.errors import (
     LeaseLost,
     StorageError,
 )
+from relayarr.jobqueue.events import Event
 from relayarr.jobqueue.models import (
     TERMINAL_STATUSES,
     Added,
@@ -46,6 +48,7 @@ from relayarr.jobqueue.models import (
 from relayarr.jobqueue.storage import BreakerTransition, Capabilities, ProgressCallback
 from relayarr.jobqueue.storage.postgres.batch import CompletionBatcher
 from relayarr.jobqueue.storage.postgres.connection import Database, PostgresOptions, redact_url
+from relayarr.jobqueue.storage.postgres.eventlog import PostgresEventLog
 from relayarr.jobqueue.storage.postgres.listen import Listener
 from relayarr.jobqueue.storage.postgres.migrate import apply_migrations, check_schema
 from relayarr.jobqueue.storage.postgres.rows import breaker_params, row_to_breaker, row_to_job
@@ -70,7 +73,7 @@ class PostgresStorage:
     """Storage on a PostgreSQL database. Open with :func:`open_storage`."""
 
     capabilities = Capabilities(
-        engine="postgresql", multi_process=True, multi_host=True, cross_process_events=False
+        engine="postgresql", multi_process=True, multi_host=True, cross_process_events=True
     )
 
     def __init__(self, db: Database, clock: Clock) -> None:
@@ -79,6 +82,7 @@ class PostgresStorage:
         self._where = db.where
         self._listener = Listener(db.options)
         self._completions = CompletionBatcher(db, Q, clock.now)
+        self._events = PostgresEventLog(db, Q, db.options.event_retention)
         self._closed = False
 
     @classmethod
@@ -436,10 +440,22 @@ class PostgresStorage:
 
         return await self._db.run(op, name="update breaker", transaction=True)
 
+    # -- the shared event log -----------------------------------------------------------
+
+    async def append_events(self, events: Sequence[Event]) -> None:
+        await self._events.append(events)
+
+    async def read_events(self, after_id: int, limit: int) -> builtins.list[Event]:
+        return await self._events.read(after_id, limit)
+
+    async def last_event_id(self) -> int:
+        return await self._events.last_id()
+
     # -- wake-ups and lifecycle ------------------------------------------------------------
 
     async def wait_for_change(self, max_wait: float) -> None:
-        """Wait for a NOTIFY from an add in any process, at most ``max_wait`` seconds."""
+        """Wait for a NOTIFY from any process (work added, events appended), at most
+        ``max_wait`` seconds."""
         if self._closed:
             return
         await self._listener.wait(max_wait)

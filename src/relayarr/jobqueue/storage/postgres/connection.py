@@ -54,7 +54,7 @@ Resolver = Callable[[Any], Awaitable[tuple[bool, T | None]]]
 log = logging.getLogger(__name__)
 
 SCHEMES = ("postgresql", "postgres")
-OUR_OPTIONS = ("pool_size", "connect_timeout", "reconnect_timeout")
+OUR_OPTIONS = ("pool_size", "connect_timeout", "reconnect_timeout", "event_retention")
 SECRET_OPTIONS = ("password", "sslpassword")
 FIRST_BACKOFF = 0.05
 MAX_BACKOFF = 2.0
@@ -90,7 +90,9 @@ class PostgresOptions:
     ``pool_size``: connections per storage handle (default 10). ``connect_timeout``:
     seconds to wait for a new connection (default 10). ``reconnect_timeout``: how long an
     operation keeps retrying while the server is unreachable (default 60 s) before it
-    fails with StorageUnavailable. Every other option goes to the driver (``sslmode``...).
+    fails with StorageUnavailable. ``event_retention``: how many of the newest events the
+    shared event log keeps (default 100,000). Every other option goes to the driver
+    (``sslmode``...).
     """
 
     dsn: str = ""
@@ -98,6 +100,7 @@ class PostgresOptions:
     pool_size: int = 10
     connect_timeout: float = 10.0
     reconnect_timeout: float = 60.0
+    event_retention: int = 100_000
 
     @classmethod
     def from_url(cls, url: str) -> PostgresOptions:
@@ -121,15 +124,17 @@ class PostgresOptions:
             pool_size = int(ours.get("pool_size", "10"))
             connect_timeout = float(ours.get("connect_timeout", "10"))
             reconnect_timeout = float(ours.get("reconnect_timeout", "60"))
+            event_retention = int(ours.get("event_retention", "100000"))
         except ValueError as exc:
             raise InvalidURL(f"bad PostgreSQL URL option: {exc}", where=where) from exc
-        if pool_size < 1 or connect_timeout <= 0 or reconnect_timeout < 0:
+        if pool_size < 1 or connect_timeout <= 0 or reconnect_timeout < 0 or event_retention < 1:
             raise InvalidURL(
-                "pool_size must be >= 1, connect_timeout > 0, reconnect_timeout >= 0",
+                "pool_size must be >= 1, connect_timeout > 0, reconnect_timeout >= 0, "
+                "event_retention >= 1",
                 where=where,
             )
         dsn = urlunsplit(("postgresql", parts.netloc, parts.path, urlencode(options), ""))
-        return cls(dsn, where, pool_size, connect_timeout, reconnect_timeout)
+        return cls(dsn, where, pool_size, connect_timeout, reconnect_timeout, event_retention)
 
 
 # -- errors ------------------------------------------------------------------------------------

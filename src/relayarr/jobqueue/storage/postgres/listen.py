@@ -1,9 +1,10 @@
-"""LISTEN/NOTIFY as a wake-up hint: another process added work, look again.
+"""LISTEN/NOTIFY as a wake-up hint: another process added work or events, look again.
 
-Adds that make work due send ``NOTIFY relayarr_jobqueue`` in their transaction (PostgreSQL
-delivers it at commit and folds identical notifications of one transaction into one). One
-dedicated connection per storage handle listens, opened on the first wait only (a one-shot
-CLI command never opens it). A notification is only a hint: whoever waits also polls, so a
+Adds that make work due send ``NOTIFY relayarr_jobqueue`` in their transaction, appends to
+the shared event log ``NOTIFY relayarr_events`` (PostgreSQL delivers them at commit and
+folds identical notifications of one transaction into one). One dedicated connection per
+storage handle listens on both, opened on the first wait only (a one-shot CLI command never
+opens it). A notification is only a hint: whoever waits also polls, so a
 lost notification (or a lost listening connection) costs latency, never a job.
 """
 
@@ -17,14 +18,16 @@ import time
 from relayarr.jobqueue.errors import StorageError
 from relayarr.jobqueue.storage.postgres.connection import PostgresOptions, asyncpg, connect_once
 
-CHANNEL = "relayarr_jobqueue"
+CHANNEL = "relayarr_jobqueue"  # work was added or made due again
+EVENTS_CHANNEL = "relayarr_events"  # events were appended to the shared log
+CHANNELS = (CHANNEL, EVENTS_CHANNEL)
 RETRY_CONNECT = 5.0  # seconds between attempts to re-open a lost listening connection
 
 log = logging.getLogger(__name__)
 
 
 class Listener:
-    """Turns notifications on :data:`CHANNEL` into an :class:`asyncio.Event`."""
+    """Turns notifications on :data:`CHANNELS` into an :class:`asyncio.Event`."""
 
     def __init__(self, options: PostgresOptions) -> None:
         self._options = options
@@ -65,7 +68,8 @@ class Listener:
                 )
                 return
             try:
-                await conn.add_listener(CHANNEL, self._notified)
+                for channel in CHANNELS:
+                    await conn.add_listener(channel, self._notified)
             except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
                 log.warning(
                     "postgresql LISTEN failed, polling instead: %s",

@@ -328,3 +328,31 @@ SET phase = excluded.phase, failures = excluded.failures, opened_at = excluded.o
 -- name: delete_breaker
 -- Forget one breaker.
 DELETE FROM breakers WHERE name = $1
+
+-- name: append_events
+-- Append events (arrays $1..$5, in order) to the shared log under the appenders' lock
+-- ($6), which is held until commit so that ids follow commit order; when $7, first trim
+-- the log to the newest $8 events. Wakes followers in every process (at commit).
+WITH locked AS MATERIALIZED (
+    SELECT pg_advisory_xact_lock($6) AS held
+), trimmed AS (
+    DELETE FROM event_log
+    WHERE $7::boolean AND id <= (SELECT max(id) FROM event_log) - $8::bigint
+      AND EXISTS (SELECT 1 FROM locked)
+), appended AS (
+    INSERT INTO event_log (at, kind, job_id, job_type, data)
+    SELECT e.at, e.kind, e.job_id, e.job_type, e.data
+    FROM locked,
+         unnest($1::float8[], $2::text[], $3::bigint[], $4::text[], $5::text[])
+         WITH ORDINALITY AS e(at, kind, job_id, job_type, data, ord)
+    ORDER BY e.ord
+)
+SELECT pg_notify('relayarr_events', '') FROM locked
+
+-- name: read_events
+-- Up to $2 events after id $1, oldest first.
+SELECT id, at, kind, job_id, job_type, data FROM event_log WHERE id > $1 ORDER BY id LIMIT $2
+
+-- name: last_event_id
+-- The newest event's id, 0 when the log is empty.
+SELECT coalesce(max(id), 0) FROM event_log
