@@ -64,12 +64,21 @@ def test_options_keep_the_password_for_the_driver_only() -> None:
     assert "s3cr" not in options.where
 
 
+def test_event_retention_is_ours_and_defaults_to_a_hundred_thousand() -> None:
+    assert PostgresOptions.from_url("postgresql://u@db/q").event_retention == 100_000
+    options = PostgresOptions.from_url("postgresql://u@db/q?event_retention=25")
+    assert options.event_retention == 25
+    assert "event_retention" not in options.dsn
+
+
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
         ("postgresql://u:pw@db:5432/", "names no database"),
         ("postgresql://u:pw@db:99999/q", "malformed"),
         ("postgresql://u:pw@db/q?pool_size=0", "pool_size"),
+        ("postgresql://u:pw@db/q?event_retention=0", "event_retention"),
+        ("postgresql://u:pw@db/q?event_retention=many", "bad PostgreSQL URL option"),
         ("postgresql://u:pw@db/q?connect_timeout=soon", "bad PostgreSQL URL option"),
         ("mysql://u:pw@db/q", "not a PostgreSQL URL"),
     ],
