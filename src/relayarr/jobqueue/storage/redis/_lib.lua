@@ -7,14 +7,16 @@
 --                          rk is the run_at sort key, so ties order by run_at then id
 --   P.."delayed"           zset: pending jobs not yet moved to ready; score run_at
 --   P.."pend:"..type       zset: every pending job of a type; score run_at (next_due, stats)
---   P.."leases"            zset: processing jobs; score lease_expires_at
+--   P.."leases"            zset: processing jobs; score lease_expires_at. It is their only
+--                          index (no st: set, no counter): it stays as small as the number
+--                          of running jobs, and claims and completions write less
 --   P.."unique"            hash: unique_key -> id of the active job holding it
---   P.."st:"..status       zset: ids by status; score id (listing newest first)
+--   P.."st:"..status       zset: ids by status except processing; score id (listing)
 --   P.."ty:"..type         zset: ids by type; score id
 --   P.."par:"..parent_id   zset: ids by parent; score id
 --   P.."uk:"..unique_key   zset: ids (active and finished) by unique key; score id
 --   P.."fin:"..status      zset: finished jobs; score finished_at, member pad(id)
---   P.."counts"            hash: status.."\t"..type -> number of jobs
+--   P.."counts"            hash: status.."\t"..type -> number of jobs (not processing)
 --   P.."wake:armed"        set by a waiting process; a script that makes work due deletes
 --                          it and publishes on channel P.."wake"
 -- Every time ("now", run_at, expiry) is computed by the caller from its clock and passed as
@@ -48,14 +50,19 @@ local function count(status, jtype, delta)
   end
 end
 
+-- Index a job under its new status (processing jobs are indexed by P.."leases" only).
 local function enter(id, status, jtype)
-  redis.call('ZADD', P .. 'st:' .. status, id, id)
-  count(status, jtype, 1)
+  if status ~= 'processing' then
+    redis.call('ZADD', P .. 'st:' .. status, id, id)
+    count(status, jtype, 1)
+  end
 end
 
 local function leave(id, status, jtype)
-  redis.call('ZREM', P .. 'st:' .. status, id)
-  count(status, jtype, -1)
+  if status ~= 'processing' then
+    redis.call('ZREM', P .. 'st:' .. status, id)
+    count(status, jtype, -1)
+  end
 end
 
 local wake_sent = false
@@ -84,9 +91,14 @@ local function unplace(id, jtype, rk)
 end
 
 -- Is this the processing job leased under `token`, with the lease unexpired at `now`?
+-- Returns what archive() needs to know of it (so it need not read it again), or false.
 local function holds(id, token, now)
-  local f = redis.call('HMGET', jkey(id), 'status', 'lease_token', 'lease_expires_at')
-  return f[1] == 'processing' and f[2] == token and tonumber(f[3]) > tonumber(now)
+  local f = redis.call('HMGET', jkey(id), 'type', 'status', 'unique_key', 'rk', 'lease_token',
+    'lease_expires_at')
+  if f[2] == 'processing' and f[5] == token and tonumber(f[6]) > tonumber(now) then
+    return f
+  end
+  return false
 end
 
 -- Did an earlier try of this very call (same token, same operation) already apply? Only
@@ -99,9 +111,9 @@ end
 -- Move an active job to history as `status` at `now`. `err` (or false) replaces
 -- last_error; `result` (or false) is stored as the result; `token` and `op` (or false)
 -- record which fenced write finished it (see `already`).
-local function archive(id, status, now, err, result, token, op)
+local function archive(id, status, now, err, result, token, op, known)
   local key = jkey(id)
-  local f = redis.call('HMGET', key, 'type', 'status', 'unique_key', 'rk')
+  local f = known or redis.call('HMGET', key, 'type', 'status', 'unique_key', 'rk')
   local jtype, old, ukey, rk = f[1], f[2], f[3], f[4]
   if old == 'pending' then
     unplace(id, jtype, rk)

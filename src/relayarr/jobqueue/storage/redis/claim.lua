@@ -59,8 +59,8 @@ while #claimed < limit do
     local id = tostring(tonumber(string.sub(c[2], 17)))
     local key = jkey(id)
     redis.call('ZREM', c[3], c[2])
-    local f = redis.call('HMGET', key, 'run_at', 'attempts')
-    local run_at = f[1]
+    local row = read(id)
+    local run_at = row[8]
     if tonumber(run_at) > nnow then
       -- The clock went back since this job was made ready: not due after all.
       redis.call('ZADD', P .. 'delayed', run_at, id)
@@ -68,20 +68,19 @@ while #claimed < limit do
       break
     end
     redis.call('ZREM', P .. 'pend:' .. c[4], id)
+    local attempts = tonumber(row[6]) + 1
     redis.call('HSET', key, 'status', 'processing', 'started_at', now, 'lease_owner', owner,
-      'lease_token', token, 'lease_expires_at', expires, 'attempts', tonumber(f[2]) + 1)
+      'lease_token', token, 'lease_expires_at', expires, 'attempts', attempts)
     redis.call('ZADD', P .. 'leases', expires, id)
     leave(id, 'pending', c[4])
-    enter(id, 'processing', c[4])
-    claimed[#claimed + 1] = id
+    -- The row as it now is (read once, before the write): see FIELDS for the positions.
+    row[5], row[6], row[10], row[16], row[17], row[18] =
+      'processing', attempts, now, owner, expires, token
+    claimed[#claimed + 1] = row
   end
   if not demoted and #candidates <= want then
     break
   end
 end
 
-local rows = {}
-for _, id in ipairs(claimed) do
-  rows[#rows + 1] = read(id)
-end
-return rows
+return claimed

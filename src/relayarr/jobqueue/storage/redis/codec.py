@@ -73,6 +73,33 @@ def to_job(f: Fields) -> Job:
     )
 
 
+def finished(job: Job, status: JobStatus, now: float, result_json: str | None) -> Job:
+    """What a claimed ``job`` becomes in history, finished at ``now`` (lease gone)."""
+    return Job.from_values(
+        (
+            job.id,
+            job.type,
+            job.payload,
+            job.priority,
+            status,
+            job.attempts,
+            job.max_attempts,
+            job.run_at,
+            job.created_at,
+            job.started_at,
+            _fromtimestamp(now, UTC),
+            job.last_error,
+            job.unique_key,
+            job.parent_id,
+            None if result_json is None else load_json(result_json),
+            job.lease_owner,
+            None,
+            None,
+            job.rescues,
+        )
+    )
+
+
 def job_args(jobs: Sequence[NewJob]) -> list[str]:
     """The 9 values per job that ``add_jobs`` in _lib.lua reads."""
     args: list[str] = []

@@ -1,10 +1,12 @@
 -- Move a leased job to history as completed and add its follow-ups, all or nothing.
--- ARGV: prefix, now, id, token, has_result ('1'/'0'), result, again, then follow-ups as
--- for add. Returns {job fields, added} or false when the lease is lost.
-local now, id, token, has_result, result, again =
-  ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+-- ARGV: prefix, now, id, token, has_result ('1'/'0'), result, again, want_row ('0' when
+-- the caller knows the job already), then follow-ups as for add (from ARGV[9]).
+-- Returns {job fields or false, added} or false when the lease is lost.
+local now, id, token, has_result, result, again, want_row =
+  ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local key = jkey(id)
-if not holds(id, token, now) then
+local held = holds(id, token, now)
+if not held then
   if again == '1' and already(id, token, 'complete') then
     -- The first try applied: answer as it did, from what it recorded.
     local added = {}
@@ -19,8 +21,8 @@ if not holds(id, token, now) then
   end
   return false
 end
-archive(id, 'completed', now, false, has_result == '1' and result, token, 'complete')
-local added = add_jobs(8, now)
+archive(id, 'completed', now, false, has_result == '1' and result, token, 'complete', held)
+local added = add_jobs(9, now)
 local fups = {}
 for i = 1, #added, 2 do
   local child = added[i + 1]
@@ -32,4 +34,4 @@ end
 if #fups > 0 then
   redis.call('HSET', key, 'fups', table.concat(fups, ','))
 end
-return { read(id), added }
+return { want_row == '1' and read(id), added }

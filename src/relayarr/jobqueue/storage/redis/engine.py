@@ -48,6 +48,7 @@ from relayarr.jobqueue.storage.redis.client import (
 )
 from relayarr.jobqueue.storage.redis.codec import (
     dump_breaker,
+    finished,
     job_args,
     load_breaker,
     new_job,
@@ -63,6 +64,7 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 PRUNE_BATCH = 1000
+LEASED_CACHE = 100_000
 HISTORY = [status.value for status in TERMINAL_STATUSES]
 
 
@@ -83,6 +85,7 @@ class RedisStorage:
         self._client: Client = Client(pool, options.where, options.retry_for, options.timeout)
         self._scripts = load_scripts()
         self._wake: WakeListener = WakeListener(self._redis, options.prefix)
+        self._leased: dict[tuple[JobId, str | None], Job] = {}  # claimed here, not finished
         self._closed = False
 
     @classmethod
@@ -201,13 +204,18 @@ class RedisStorage:
     async def claim(
         self, owner: str, types: Sequence[str], limit: int, lease_seconds: float
     ) -> list[Job]:
-
         if limit < 1 or not types:
             return []
         now = self._clock.now()
         args = [num(now), owner, secrets.token_hex(16), num(now + lease_seconds), str(limit), "0"]
         rows = await self._run("claim", [*args, *types], Replay.AGAIN, again_at=6)
-        return [to_job(row) for row in rows]
+        jobs = [to_job(row) for row in rows]
+        leased = self._leased
+        if len(leased) > LEASED_CACHE:  # leases never finished through this handle
+            leased.clear()
+        for job in jobs:
+            leased[(job.id, job.lease_token)] = job
+        return jobs
 
     async def next_due(self, types: Sequence[str]) -> float | None:
         if not types:
@@ -227,8 +235,10 @@ class RedisStorage:
     async def complete(
         self, lease: Lease, result_json: str | None, follow_ups: Sequence[NewJob] = ()
     ) -> tuple[Job, list[Added]]:
-
         now = self._clock.now()
+        # A job this handle claimed is known: the script need not send it back. While the
+        # lease holds nobody else can change it, and the script checks that it holds.
+        claimed = self._leased.pop((lease.job_id, lease.token), None)
         args = [
             num(now),
             str(lease.job_id),
@@ -236,12 +246,18 @@ class RedisStorage:
             "0" if result_json is None else "1",
             result_json or "",
             "0",
+            "1" if claimed is None else "0",
             *job_args(follow_ups),
         ]
         reply = await self._run("complete", args, Replay.AGAIN, again_at=6)
         if reply is None:
             raise LeaseLost(lease.job_id)
-        return to_job(reply[0]), self._added(follow_ups, reply[1], now)
+        if reply[0] is not None:
+            done = to_job(reply[0])
+        else:
+            assert claimed is not None
+            done = finished(claimed, JobStatus.COMPLETED, now, result_json)
+        return done, self._added(follow_ups, reply[1], now)
 
     async def fail(self, lease: Lease, error: str, retry_at: float | None) -> Job:
 
@@ -255,6 +271,7 @@ class RedisStorage:
             "" if retry_at is None else run_key(retry_at),
             "0",
         ]
+        self._leased.pop((lease.job_id, lease.token), None)
         row = await self._run("fail", args, Replay.AGAIN, again_at=7)
         if row is None:
             raise LeaseLost(lease.job_id)
@@ -264,6 +281,7 @@ class RedisStorage:
 
         now = self._clock.now()
         args = [num(now), str(lease.job_id), lease.token, run_key(now), "0"]
+        self._leased.pop((lease.job_id, lease.token), None)
         row = await self._run("release", args, Replay.AGAIN, again_at=5)
         if row is None:
             raise LeaseLost(lease.job_id)

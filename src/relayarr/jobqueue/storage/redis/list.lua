@@ -18,13 +18,48 @@ if #statuses == 0 then
   statuses = { 'pending', 'processing', 'completed', 'failed', 'cancelled' }
 end
 
+-- A source is a sorted set of ids (its key), or for processing jobs, which are indexed by
+-- lease expiry only, a table of their ids (as few as the jobs running).
+local function running_ids()
+  local ids = redis.call('ZRANGE', P .. 'leases', 0, -1)
+  for i, id in ipairs(ids) do
+    ids[i] = tonumber(id)
+  end
+  table.sort(ids, function(a, b) return a > b end)
+  return ids
+end
+
 local function keys_of(prefix, names)
   local keys, size = {}, 0
   for _, name in ipairs(names) do
-    keys[#keys + 1] = P .. prefix .. name
-    size = size + redis.call('ZCARD', P .. prefix .. name)
+    if prefix == 'st:' and name == 'processing' then
+      local ids = running_ids()
+      keys[#keys + 1] = ids
+      size = size + #ids
+    else
+      keys[#keys + 1] = P .. prefix .. name
+      size = size + redis.call('ZCARD', P .. prefix .. name)
+    end
   end
   return keys, size
+end
+
+-- Up to `n` ids of a source below `upper` ('+inf' or '(' .. id), newest first.
+local function fetch(source, upper, n)
+  if type(source) == 'string' then
+    return redis.call('ZREVRANGEBYSCORE', source, upper, '-inf', 'LIMIT', 0, n)
+  end
+  local below = upper == '+inf' and math.huge or tonumber(string.sub(upper, 2))
+  local out = {}
+  for _, id in ipairs(source) do
+    if id < below then
+      out[#out + 1] = id
+      if #out == n then
+        break
+      end
+    end
+  end
+  return out
 end
 
 local sources
@@ -70,7 +105,7 @@ while #rows < want do
   local batch = {}
   local horizon = false -- below this id some source may hold ids not fetched yet
   for _, source in ipairs(sources) do
-    local ids = redis.call('ZREVRANGEBYSCORE', source, upper, '-inf', 'LIMIT', 0, CHUNK)
+    local ids = fetch(source, upper, CHUNK)
     for _, id in ipairs(ids) do
       batch[#batch + 1] = tonumber(id)
     end

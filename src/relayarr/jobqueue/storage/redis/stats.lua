@@ -1,7 +1,12 @@
--- Counts by status and type, the run_at of the job due longest, jobs finished since a
+-- Counts by status and type (processing ones from the leases), the run_at of the job due longest, jobs finished since a
 -- moment. ARGV: prefix, now, since. Returns {counts (flat field, n), oldest or false, n}.
 local now, since = tonumber(ARGV[2]), ARGV[3]
 local counts = redis.call('HGETALL', P .. 'counts')
+local running = {}
+for _, id in ipairs(redis.call('ZRANGE', P .. 'leases', 0, -1)) do
+  local jtype = redis.call('HGET', jkey(id), 'type')
+  running[jtype] = (running[jtype] or 0) + 1
+end
 local oldest = false
 for i = 1, #counts, 2 do
   local status, jtype = string.match(counts[i], '^([^\t]*)\t(.*)$')
@@ -12,6 +17,10 @@ for i = 1, #counts, 2 do
       oldest = first[2]
     end
   end
+end
+for jtype, n in pairs(running) do
+  counts[#counts + 1] = 'processing\t' .. jtype
+  counts[#counts + 1] = n
 end
 local finished = 0
 for _, status in ipairs({ 'completed', 'failed', 'cancelled' }) do
