@@ -152,15 +152,32 @@ _DUMP_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLA
 
 def dump_json(value: object, what: str) -> str:
     """Serialise strictly: no NaN/Infinity, no objects JSON cannot represent."""
+    return _dump(value, what, None)
+
+
+def dump_and_load(value: object, what: str) -> tuple[str, JSONValue]:
+    """:func:`dump_json`, plus the value parsed back from the JSON (a deep copy holding
+    exactly what a reader of the JSON will see). Cheaper than both done apart: the copy
+    lets NaN be ruled out by one comparison instead of a walk over the value."""
+    parsed: list[JSONValue] = []
+    text = _dump(value, what, parsed)
+    return text, parsed[0]
+
+
+def _dump(value: object, what: str, parsed: list[JSONValue] | None) -> str:
     try:
-        text = orjson.dumps(value, option=_DUMP_OPTIONS)
+        data = orjson.dumps(value, option=_DUMP_OPTIONS)
     except (TypeError, orjson.JSONEncodeError) as exc:
         raise InvalidJob(f"{what} is not JSON-serialisable: {exc}") from exc
-    # orjson writes NaN and infinities as null; JSON has no such numbers, so refuse them
-    # (only worth looking for when a null was written).
-    if b"null" in text and _has_non_finite(value):
+    copy: JSONValue = orjson.loads(data) if parsed is not None else None
+    if parsed is not None:
+        parsed.append(copy)
+    # orjson writes NaN and infinities as null; JSON has no such numbers, so refuse them.
+    # Only possible where a null was written; then a copy equal to the value rules them
+    # out at C speed (nan == None is false), and only a difference needs the slow walk.
+    if b"null" in data and (parsed is None or copy != value) and _has_non_finite(value):
         raise InvalidJob(f"{what} is not JSON-serialisable: NaN and infinities are not JSON")
-    return text.decode()
+    return data.decode()
 
 
 def load_json(text: str | bytes) -> JSONValue:
@@ -250,10 +267,9 @@ class NewJob:
             raise InvalidJob("debounce needs a unique_key")
         if parent_id is not None and (type(parent_id) is not int or parent_id < 1):
             raise InvalidJob(f"parent_id must be a positive job id, got {parent_id!r}")
-        payload_json = dump_json(payload, "payload")
         # Parsed back rather than copied: the Job an engine returns then holds exactly what
         # a worker will see, and nothing the caller may still mutate.
-        stored = load_json(payload_json)
+        payload_json, stored = dump_and_load(payload, "payload")
         job: NewJob = _make_new_job(
             job_type,
             payload_json,

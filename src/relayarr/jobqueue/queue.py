@@ -329,11 +329,10 @@ class JobQueue:
         the rest and release them (pending again, the attempt not counted). Idempotent."""
         timeout = seconds("timeout", timeout, allow_zero=True)
         worker = self._worker
-        if worker is None:
-            return
-        await worker.stop(timeout)
-        if self._worker is worker:
-            self._worker = None
+        if worker is not None:
+            await worker.stop(timeout)
+            if self._worker is worker:
+                self._worker = None
         await self.flush_events()
 
     async def flush_events(self) -> None:

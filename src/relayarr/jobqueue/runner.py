@@ -249,7 +249,11 @@ async def _failed(worker: Worker, run: Running, exc: Exception, duration_ms: flo
     else:
         if worker.events.active:
             kind = EventKind.FAILED if retry_at is None else EventKind.RETRYING
-            data: dict[str, JSONValue] = {"attempt": job.attempts, "error": error}
+            data: dict[str, JSONValue] = {
+                "attempt": job.attempts,
+                "error": error,
+                "duration_ms": duration_ms,
+            }
             if retry_at is not None:
                 data["retry_at"] = datetime.fromtimestamp(retry_at, UTC).isoformat()
             worker.events.publish(kind, updated.id, updated.type, data)
