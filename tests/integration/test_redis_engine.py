@@ -159,14 +159,12 @@ async def test_an_add_elsewhere_wakes_a_waiting_handle(url: str) -> None:
     waiter, adder = await open_storage(url), await open_storage(url)
     try:
         await waiter.wait_for_change(0.01)  # subscribes and arms
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        waiting = asyncio.ensure_future(waiter.wait_for_change(HANG_GUARD))
+        # Only the add can end this wait: its own bound is an hour, the guard's a minute.
+        waiting = asyncio.ensure_future(waiter.wait_for_change(3600))
         await asyncio.sleep(0.05)
         assert not waiting.done()
-        await adder.add([job(FakeClock(loop.time()), delay=0)])
+        await adder.add([job(FakeClock(START))])
         await asyncio.wait_for(waiting, HANG_GUARD)
-        assert loop.time() - started < HANG_GUARD / 2, "woke by the timeout, not by the add"
     finally:
         await waiter.aclose()
         await adder.aclose()
@@ -179,10 +177,7 @@ async def test_a_wake_up_while_nobody_waits_is_not_lost(url: str) -> None:
         await waiter.wait_for_change(0.01)
         await adder.add([job(FakeClock(START))])
         await asyncio.sleep(0.1)  # the message arrives while nobody waits
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        await asyncio.wait_for(waiter.wait_for_change(HANG_GUARD), HANG_GUARD)
-        assert loop.time() - started < HANG_GUARD / 2
+        await asyncio.wait_for(waiter.wait_for_change(3600), HANG_GUARD)
     finally:
         await waiter.aclose()
         await adder.aclose()
