@@ -76,7 +76,6 @@ class RedisStorage:
     )
 
     def __init__(self, options: RedisOptions, clock: Clock, pool: ConnectionPool) -> None:
-
         self._options = options
         self._clock = clock
         self._pool = pool
@@ -107,20 +106,25 @@ class RedisStorage:
     async def _check_server(self, *, create: bool) -> None:
         """Reach the server once (one clear error if not), warn without persistence, and
         without ``create`` insist on a migrated queue."""
-
         try:
-            await self._redis.ping()
-            try:
-                config = await self._redis.config_get("appendonly")
-            except ResponseError:  # CONFIG renamed or disabled (managed services)
-                config = None
-            version: str | None = await self._redis.get(self._p + "schema")  # type: ignore[assignment]
+            async with asyncio.timeout(self._options.timeout):
+                await self._redis.ping()
+                try:
+                    config = await self._redis.config_get("appendonly")
+                except ResponseError:  # CONFIG renamed or disabled (managed services)
+                    config = None
+                version: str | None = await self._redis.get(self._p + "schema")  # type: ignore[assignment]
+        except TimeoutError as exc:
+            raise StorageUnavailable(
+                f"Redis did not answer within {self._options.timeout:g}s", where=self.where
+            ) from exc
         except RedisError as exc:
             raise translate(exc, self.where) from exc
         if config is not None and config.get("appendonly") != "yes":
             log.warning(
-                "redis runs without AOF persistence (appendonly no): a restart of the server "
-                "loses the jobs changed since its last snapshot; set appendonly yes",
+                "redis at %s runs without AOF persistence (appendonly no): a restart of the "
+                "server loses every job change since its last snapshot; set appendonly yes",
+                self.where,
                 extra={"service": "redis", "where": self.where},
             )
         if version is not None and int(version) > SCHEMA_VERSION:
@@ -171,7 +175,6 @@ class RedisStorage:
     # -- schema -------------------------------------------------------------------------
 
     async def migrate(self) -> None:
-
         await self._client.command(
             "migrate", ["SET", self._p + "schema", str(SCHEMA_VERSION), "NX"], Replay.SAFE
         )
@@ -179,7 +182,6 @@ class RedisStorage:
     # -- adding -------------------------------------------------------------------------
 
     async def add(self, jobs: Sequence[NewJob]) -> list[Added]:
-
         if not jobs:
             return []
         now = self._clock.now()
@@ -188,7 +190,6 @@ class RedisStorage:
 
     @staticmethod
     def _added(jobs: Sequence[NewJob], reply: list[Any], now: float) -> list[Added]:
-
         created_at = datetime.fromtimestamp(now, UTC)
         out: list[Added] = []
         for index, new in enumerate(jobs):
@@ -224,7 +225,6 @@ class RedisStorage:
         return None if due is None else float(due)
 
     async def heartbeat(self, lease: Lease, lease_seconds: float) -> float:
-
         now = self._clock.now()
         expires = now + lease_seconds
         args = [num(now), str(lease.job_id), lease.token, num(expires)]
@@ -260,7 +260,6 @@ class RedisStorage:
         return done, self._added(follow_ups, reply[1], now)
 
     async def fail(self, lease: Lease, error: str, retry_at: float | None) -> Job:
-
         now = self._clock.now()
         args = [
             num(now),
@@ -278,7 +277,6 @@ class RedisStorage:
         return to_job(row)
 
     async def release(self, lease: Lease) -> Job:
-
         now = self._clock.now()
         args = [num(now), str(lease.job_id), lease.token, run_key(now), "0"]
         self._leased.pop((lease.job_id, lease.token), None)
@@ -290,7 +288,6 @@ class RedisStorage:
     # -- steering ------------------------------------------------------------------------
 
     async def cancel(self, job_id: JobId) -> Job:
-
         reply = await self._run("cancel", [num(self._clock.now()), str(job_id)], Replay.NEVER)
         if reply == "notfound":
             raise JobNotFound(job_id)
@@ -299,7 +296,6 @@ class RedisStorage:
         return to_job(reply)
 
     async def retry(self, job_id: JobId) -> Job:
-
         now = self._clock.now()
         reply = await self._run("retry", [num(now), run_key(now), str(job_id)], Replay.NEVER)
         word, detail = reply[0], reply[1]
@@ -315,7 +311,6 @@ class RedisStorage:
         return to_job(reply)
 
     async def reclaim(self, dead_owners: Sequence[str], max_rescues: int) -> list[Job]:
-
         now = self._clock.now()
         args = [num(now), run_key(now), str(max_rescues), *dead_owners]
         rows = await self._run("reclaim", args, Replay.NEVER)
@@ -334,7 +329,6 @@ class RedisStorage:
         return to_job(row)
 
     async def list(self, query: JobQuery) -> Page:
-
         if not 1 <= query.limit <= 1000:
             raise ValueError("limit must be from 1 to 1000")
         statuses = [JobStatus(status).value for status in query.statuses]
@@ -353,7 +347,6 @@ class RedisStorage:
         return Page(jobs=jobs, next_cursor=jobs[-1].id if more and jobs else None)
 
     async def stats(self) -> QueueStats:
-
         now = self._clock.now()
         counts, oldest, finished = await self._read("stats", num(now), num(now - 60.0))
         by_type: dict[str, dict[str, int]] = {}
@@ -374,7 +367,6 @@ class RedisStorage:
         statuses: Sequence[JobStatus] = (),
         progress: ProgressCallback | None = None,
     ) -> int:
-
         if keep is not None and keep < 0:
             raise ValueError("keep must be >= 0")
         bad = [status for status in statuses if status not in TERMINAL_STATUSES]
