@@ -320,7 +320,7 @@ def _drain_notes(config: Config, results: Results) -> list[str]:
     return notes
 
 
-def _git_revision() -> str:
+def git_revision() -> str:
     try:
         head = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
@@ -341,7 +341,7 @@ def _git_revision() -> str:
     return f"{head} (src/ has uncommitted changes)" if dirty else head
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -351,7 +351,7 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def _package_version(name: str) -> str:
+def package_version(name: str) -> str:
     try:
         return version(name)
     except PackageNotFoundError:
@@ -373,11 +373,11 @@ def machine(
     return [
         ("date", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")),
         ("command", command_line(argv)),
-        ("machine", f"{os.cpu_count()} CPUs (nproc), {_cpu_model()}, {platform.system()}"),
+        ("machine", f"{os.cpu_count()} CPUs (nproc), {cpu_model()}, {platform.system()}"),
         ("python", platform.python_version()),
         ("sqlite", sqlite3.sqlite_version),
-        ("huey", _package_version("huey")),
-        ("relayarr", _git_revision()),
+        ("huey", package_version("huey")),
+        ("relayarr", git_revision()),
         ("load average (1 min) before / after", " / ".join(loads)),
         (
             "sizes",
@@ -489,14 +489,14 @@ def markdown(report: Report) -> str:
         f"- {name}: `{value}`" if name == "command" else f"- {name}: {value}"
         for name, value in report.machine
     ]
-    lines += ["", _md_table(HEADERS, [_cells(row) for row in report.rows]), ""]
+    lines += ["", md_table(HEADERS, [_cells(row) for row in report.rows]), ""]
     if report.ceiling:
-        lines += [_md_table(CEILING_HEADERS, [_ceiling_cells(row) for row in report.ceiling]), ""]
+        lines += [md_table(CEILING_HEADERS, [_ceiling_cells(row) for row in report.ceiling]), ""]
     lines += [f"- {note}" for note in report.notes]
     return "\n".join(lines) + "\n"
 
 
-def _md_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+def md_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     right = {i for i, name in enumerate(headers) if i > 0 and name not in ("unit", "goal")}
     out = ["| " + " | ".join(headers) + " |"]
     out.append("|" + "|".join("---:" if i in right else "---" for i in range(len(headers))) + "|")
