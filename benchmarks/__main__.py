@@ -1,7 +1,11 @@
-"""``python -m benchmarks``: run the suite, print the table, write bench-results/latest.md.
+""" "``python -m benchmarks``: run the suites, print the tables, write bench-results/latest.md.
+
+The SQLite suite (against huey) runs in this process; the server suite (against
+procrastinate on PostgreSQL; rq, dramatiq and arq on Redis) starts throwaway servers.
 
 >>> python -m benchmarks --quick              # doctest: +SKIP
 >>> python -m benchmarks --only drain,latency --runs 5
+>>> python -m benchmarks --engines postgresql,redis --jobs 5000
 """
 
 from __future__ import annotations
@@ -13,9 +17,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks import report
+from benchmarks.server_suite import report as server_report
+from benchmarks.server_suite.suite import ENGINES as SERVER_ENGINES
+from benchmarks.server_suite.suite import WORKLOADS as SERVER_WORKLOADS
+from benchmarks.server_suite.suite import ServerConfig, ServerRunner
 from benchmarks.suite import WORKLOADS, Config, Runner, log
 
 DEFAULT_OUTPUT = Path("bench-results/latest.md")
+ENGINES = ("sqlite", "postgresql", "redis")
 
 
 def _counts(text: str) -> tuple[int, ...]:
@@ -46,6 +55,16 @@ def _workloads(text: str) -> tuple[str, ...]:
         choices = ", ".join(WORKLOADS)
         raise argparse.ArgumentTypeError(
             f"unknown workload(s) {', '.join(unknown) or text!r}; choose from {choices}"
+        )
+    return names
+
+
+def _engines(text: str) -> tuple[str, ...]:
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [name for name in names if name not in ENGINES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown engine(s) {', '.join(unknown) or text!r}; choose from {', '.join(ENGINES)}"
         )
     return names
 
@@ -102,6 +121,21 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Config, argparse.Name
         "--only", type=_workloads, help=f"run only these workloads: {', '.join(WORKLOADS)}"
     )
     parser.add_argument("--no-huey", action="store_true", help="skip the huey peer")
+    parser.add_argument(
+        "--engines",
+        type=_engines,
+        default=ENGINES,
+        help=f"suites to run: {', '.join(ENGINES)} (default all; the servers are throwaway)",
+    )
+    parser.add_argument(
+        "--slow-jobs",
+        type=_positive,
+        help="jobs per workload for the slowest server peers (procrastinate, rq, arq; "
+        "default 2,000)",
+    )
+    parser.add_argument(
+        "--no-peers", action="store_true", help="skip every peer (huey and the server peers)"
+    )
     parser.add_argument("--tmpdir", type=Path, help="where the database files go (on disk!)")
     parser.add_argument(
         "--output",
@@ -127,26 +161,64 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Config, argparse.Name
     config = dataclasses.replace(
         config, **{name: value for name, value in overrides.items() if value is not None}
     )
-    if args.no_huey:
+    if args.no_huey or args.no_peers:
         config = dataclasses.replace(config, peers=False)
     return config, args
+
+
+def server_config(config: Config, args: argparse.Namespace) -> ServerConfig | None:
+    """The server suite's settings, from the same flags; None when it has nothing to run."""
+    engines = tuple(engine for engine in args.engines if engine in SERVER_ENGINES)
+    workloads = tuple(name for name in config.workloads if name in SERVER_WORKLOADS)
+    if not engines or not workloads:
+        return None
+    defaults = ServerConfig.quick() if args.quick else ServerConfig()
+    return dataclasses.replace(
+        defaults,
+        engines=engines,
+        workloads=workloads,
+        jobs=args.jobs or defaults.jobs,
+        slow_jobs=args.slow_jobs or min(defaults.slow_jobs, args.jobs or defaults.slow_jobs),
+        runs=args.runs or defaults.runs,
+        latency_samples=args.latency_samples or defaults.latency_samples,
+        peers=not args.no_peers,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     config, args = parse_args(argv)
-    load_before = report.loadavg()
-    log(f"running {', '.join(config.workloads)} with {config.jobs:,} jobs, {config.runs} run(s)")
+    servers = server_config(config, args)
+    sections: list[str] = []
     try:
-        results = Runner(config).run()
+        if "sqlite" in args.engines:
+            load_before = report.loadavg()
+            log(
+                f"sqlite: {', '.join(config.workloads)}, {config.jobs:,} jobs, {config.runs} run(s)"
+            )
+            results = Runner(config).run()
+            built = report.build(config, results, argv, (load_before, report.loadavg()))
+            report.print_rich(built)
+            sections.append(report.markdown(built))
+        if servers is not None:
+            load_before = report.loadavg()
+            engines = ", ".join(servers.engines)
+            log(f"servers: {engines}, {servers.jobs:,} jobs, {servers.runs} run(s)")
+            server_results = ServerRunner(servers).run()
+            loads = (load_before, report.loadavg())
+            tables = [
+                server_report.build_engine(servers, server_results, engine)
+                for engine in servers.engines
+            ]
+            lines = server_report.machine(servers, server_results, argv, loads)
+            server_report.print_rich(tables, lines)
+            sections.append(server_report.markdown(tables, lines))
     except KeyboardInterrupt:
         log("interrupted; nothing written")
         return 130
-    built = report.build(config, results, argv, (load_before, report.loadavg()))
-    report.print_rich(built)
     output: Path = args.output
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(report.markdown(built), encoding="utf-8")
+    output.write_text("\n".join(sections), encoding="utf-8")
     log(f"wrote {output}")
     return 0
 

@@ -101,6 +101,7 @@ def test_cli_writes_the_markdown_table(tmp_path: Path, capsys: pytest.CaptureFix
         "--history-rows=100",
         "--pair-jobs=5",
         "--no-huey",  # the peer ran in the test above
+        "--engines=sqlite",  # the server suite has its own test (integration/)
         f"--tmpdir={tmp_path}",
         f"--output={output}",
     ]
