@@ -250,8 +250,9 @@ class Client:
                 call.future.set_result(reply)
         if missing:
             try:
-                await self._load(list(missing.values()))
-            except NETWORK_ERRORS as exc:
+                async with asyncio.timeout(self._timeout):
+                    await self._load(list(missing.values()))
+            except (*NETWORK_ERRORS, TimeoutError) as exc:
                 await self._conn.disconnect(nowait=True)
                 return await self._not_sent(again, exc)
         return again

@@ -91,7 +91,11 @@ class RedisStorage:
     async def open(cls, url: str, *, clock: Clock, create: bool = True) -> RedisStorage:
         options = RedisOptions.from_url(url)
         try:
-            pool = ConnectionPool.from_url(options.driver_url, decode_responses=True)
+            # No socket_timeout for redis-py (its default is 5 s): it would wrap every socket
+            # write and read in its own timer; the engine times whole batches instead.
+            pool = ConnectionPool.from_url(
+                options.driver_url, decode_responses=True, socket_timeout=None
+            )
             pool.make_connection()  # type: ignore[no-untyped-call]  # refuses unknown URL options now, not at first use
         except (TypeError, ValueError) as exc:
             raise InvalidURL(f"bad redis URL option: {exc}", where=options.where) from exc
