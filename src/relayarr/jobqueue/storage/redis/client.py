@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import inspect
 import logging
 import random
 import time
@@ -52,6 +53,11 @@ NETWORK_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
 FIRST_BACKOFF = 0.05
 MAX_BACKOFF = 2.0
 IDLE_CHECK = 1.0  # seconds idle after which the connection is checked before use
+# redis-py before 5.3 needs a command name to hand out a connection; later ones deprecate it.
+_NAME_FOR_CONNECTION = (
+    inspect.signature(ConnectionPool.get_connection).parameters["command_name"].default
+    is inspect.Parameter.empty
+)
 
 
 class Replay(enum.Enum):
@@ -371,7 +377,10 @@ class Client:
                 raise translate(exc, self._where) from exc
 
     async def _read_once(self, script: Script, args: Sequence[str]) -> Any:
-        conn = await self._pool.get_connection()  # type: ignore[no-untyped-call]
+        if _NAME_FOR_CONNECTION:
+            conn = await self._pool.get_connection("EVALSHA")  # type: ignore[no-untyped-call]
+        else:
+            conn = await self._pool.get_connection()  # type: ignore[no-untyped-call]
         try:
             async with asyncio.timeout(self._timeout):
                 return await self._evalsha(conn, script, args)
