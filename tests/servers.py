@@ -341,7 +341,7 @@ class RedisServer:
     same port and directory, for the fault tests.
     """
 
-    def __init__(self, *, appendonly: bool = True) -> None:
+    def __init__(self, *, appendonly: bool = True, tls: bool = False) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             raise RedisServerError(
@@ -354,6 +354,11 @@ class RedisServer:
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
         self.appendonly = appendonly
+        self.tls_port = 0  # with ``tls``: a second, TLS-only port (see make_certificates)
+        self.ca_file = self.root / "ca.crt"
+        if tls:
+            make_certificates(self.root)
+            self.tls_port = _free_port()
 
     def start(self) -> None:
         """Start on a free port (kept on restarts); raises RedisServerError."""
@@ -395,12 +400,29 @@ class RedisServer:
                 str(self.log),
                 "--daemonize",
                 "no",
+                *self._tls_options(),
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
         )
         self._pending_port = port
+
+    def _tls_options(self) -> list[str]:
+        if not self.tls_port:
+            return []
+        return [
+            "--tls-port",
+            str(self.tls_port),
+            "--tls-cert-file",
+            str(self.root / "server.crt"),
+            "--tls-key-file",
+            str(self.root / "server.key"),
+            "--tls-ca-cert-file",
+            str(self.ca_file),
+            "--tls-auth-clients",
+            "no",
+        ]
 
     def _wait_ready(self) -> bool:
         assert self.process is not None
@@ -497,6 +519,28 @@ class RedisServer:
                 "0",
                 prefix,
             )
+
+
+def make_certificates(directory: Path) -> None:
+    """A throwaway CA and a server certificate for 127.0.0.1 signed by it (openssl)."""
+
+    def openssl(*args: str) -> None:
+        try:
+            subprocess.run(
+                ["openssl", *args], cwd=directory, capture_output=True, check=True, timeout=60
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise RedisServerError(f"cannot make test certificates with openssl: {exc}") from exc
+
+    subj = "/CN=relayarr-test-ca"
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", subj,
+            "-keyout", "ca.key", "-out", "ca.crt")  # fmt: skip
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+            "-keyout", "server.key", "-out", "server.csr")  # fmt: skip
+    (directory / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+            "-CAcreateserial", "-days", "2", "-extfile", "san.ext",
+            "-out", "server.crt")  # fmt: skip
 
 
 _redis: RedisServer | None = None

@@ -129,6 +129,42 @@ async def test_a_server_without_aof_gets_a_warning(
         assert not any("appendonly" in record.getMessage() for record in caplog.records)
 
 
+@pytest.fixture
+def tls_server() -> Iterator[RedisServer]:
+    try:
+        server = RedisServer(tls=True)
+        server.start()
+    except Exception as exc:
+        pytest.fail(f"cannot start a redis-server with TLS: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+async def test_rediss_url_talks_tls(tls_server: RedisServer) -> None:
+    url = (
+        f"rediss://:{REDIS_PASSWORD}@127.0.0.1:{tls_server.tls_port}/0"
+        f"?ssl_ca_certs={tls_server.ca_file}&prefix=tls:"
+    )
+    clock = FakeClock(START)
+    storage = await open_storage(url, clock=clock)
+    try:
+        assert storage.where == (
+            f"rediss://127.0.0.1:{tls_server.tls_port}/0?ssl_ca_certs={tls_server.ca_file}"
+            "&prefix=tls:"
+        )
+        [added] = await storage.add([job(clock)])
+        [claimed] = await storage.claim("w", ["t"], 1, 30)
+        assert claimed.id == added.job.id
+    finally:
+        await storage.aclose()
+    untrusted = url.split("?", 1)[0]  # the system's CAs do not know ours
+    with pytest.raises(StorageUnavailable) as caught:
+        await open_storage(untrusted)
+    assert REDIS_PASSWORD not in str(caught.value)
+
+
 async def test_prefixes_keep_queues_apart(server: RedisServer) -> None:
     async with server.fresh_database() as first_url, server.fresh_database() as second_url:
         first, second = await open_storage(first_url), await open_storage(second_url)

@@ -103,4 +103,4 @@ def redact(url: str) -> str:
         for name, value in parse_qsl(parts.query, keep_blank_values=True)
         if name not in SECRET_OPTIONS
     ]
-    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe=":"), ""))
+    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe=":/"), ""))
