@@ -15,6 +15,10 @@ fi
 if ! command -v redis-server >/dev/null; then
   missing+=(redis-server)
 fi
+# openssl: the certificates of the TLS (rediss://) test server.
+if ! command -v openssl >/dev/null; then
+  missing+=(openssl)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
