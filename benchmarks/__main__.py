@@ -73,7 +73,8 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Config, argparse.Name
     defaults = Config()
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
-        description="relayarr's job queue against huey's SqliteStorage on this machine.",
+        description="relayarr's job queue against huey on SQLite, procrastinate on PostgreSQL, "
+        "and rq, dramatiq and arq on Redis, on this machine.",
     )
     parser.add_argument("--quick", action="store_true", help="a small run (well under a minute)")
     parser.add_argument(
@@ -100,7 +101,8 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Config, argparse.Name
     parser.add_argument(
         "--latency-samples",
         type=_positive,
-        help=f"idle latency samples, spread over the runs (default {defaults.latency_samples})",
+        help="idle latency samples, spread over the runs (default "
+        f"{defaults.latency_samples}; {ServerConfig().latency_samples} on the servers)",
     )
     parser.add_argument(
         "--history-rows",
