@@ -2,7 +2,9 @@
 
 ``redis://[[user]:password@]host:port/db`` or ``rediss://`` (TLS); options ``prefix``
 (default ``relayarr:``, so several queues can share one database) and ``retry_for``
-(seconds an operation waits out an unreachable server, default 30). See :mod:`.options`.
+(seconds an operation waits out an unreachable server, default 30) and ``event_retention``
+(about how many events the shared event log keeps, default 100,000). See :mod:`.options`.
+The shared event log is a Redis stream with integer ids (see :mod:`.eventlog`).
 
 Every state change is one Lua script (``*.lua`` beside this file), atomic on the server,
 so nothing is ever half-applied; the keys and structures are described in ``_lib.lua``.

@@ -19,6 +19,10 @@
 --   P.."counts"            hash: status.."\t"..type -> number of jobs (not processing)
 --   P.."wake:armed"        set by a waiting process; a script that makes work due deletes
 --                          it and publishes on channel P.."wake"
+--   P.."events"            stream: the shared event log; entry ids "n-0", n from
+--                          P.."events:ids" (INCR), so an event's integer id is n; each
+--                          entry holds h (JSON [at, kind, job_id, job_type]) and d (data)
+--   P.."events:ids"        INCR counter: event ids, never reused (the newest id)
 -- Every time ("now", run_at, expiry) is computed by the caller from its clock and passed as
 -- a string: Lua's tostring would round doubles to 14 digits, so none is printed here.
 

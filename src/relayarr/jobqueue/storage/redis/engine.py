@@ -22,6 +22,7 @@ from relayarr.jobqueue.errors import (
     LeaseLost,
     StorageUnavailable,
 )
+from relayarr.jobqueue.events import Event
 from relayarr.jobqueue.models import (
     TERMINAL_STATUSES,
     Added,
@@ -56,6 +57,7 @@ from relayarr.jobqueue.storage.redis.codec import (
     run_key,
     to_job,
 )
+from relayarr.jobqueue.storage.redis.eventlog import event_args, start_after, to_events
 from relayarr.jobqueue.storage.redis.options import RedisOptions
 from relayarr.jobqueue.storage.redis.scripts import load_scripts
 from relayarr.jobqueue.storage.redis.wake import WakeListener
@@ -72,7 +74,7 @@ class RedisStorage:
     """Storage on one Redis database under a key prefix. Open with :func:`open_storage`."""
 
     capabilities = Capabilities(
-        engine="redis", multi_process=True, multi_host=True, cross_process_events=False
+        engine="redis", multi_process=True, multi_host=True, cross_process_events=True
     )
 
     def __init__(self, options: RedisOptions, clock: Clock, pool: ConnectionPool) -> None:
@@ -459,6 +461,24 @@ class RedisStorage:
                 except WatchError:
                     sent[0] = False
                     continue
+
+    # -- the shared event log (see .eventlog) ----------------------------------------------
+
+    async def append_events(self, events: Sequence[Event]) -> None:
+        if not events:
+            return
+        # Not replayed after a reply lost in flight: that could store the batch twice.
+        args = [str(self._options.event_retention), *event_args(events)]
+        await self._run("append_events", args, Replay.NEVER)
+
+    async def read_events(self, after_id: int, limit: int) -> builtins.list[Event]:
+        if limit < 1:
+            return []
+        return to_events(await self._read("read_events", start_after(after_id), str(limit)))
+
+    async def last_event_id(self) -> int:
+        last: str | None = await self._read("last_event_id")
+        return 0 if last is None else int(last)
 
     # -- wake-ups and lifecycle ------------------------------------------------------------
 

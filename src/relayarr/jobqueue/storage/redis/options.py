@@ -13,6 +13,7 @@ DEFAULT_PREFIX = "relayarr:"
 DEFAULT_RETRY_FOR = 30.0  # seconds an operation keeps retrying while the server is away
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_SOCKET_TIMEOUT = 30.0
+DEFAULT_EVENT_RETENTION = 100_000  # newest events the shared log keeps (about; see events)
 SECRET_OPTIONS = frozenset({"password"})
 
 
@@ -26,6 +27,8 @@ class RedisOptions:
     counts as broken (applied per batch by the engine, not per socket call by redis-py:
     redis-py's per-call timeouts halved the round trips a connection could make).
     cannot be reached (a restart, a failover) before it fails with StorageUnavailable.
+    ``event_retention`` is about how many of the newest events the shared event log keeps
+    (trimmed with ``XADD MAXLEN ~``, so a little more may stay; default 100,000).
     Other query options (``socket_connect_timeout``, ``ssl_cert_reqs``...) go to redis-py.
     """
 
@@ -35,6 +38,7 @@ class RedisOptions:
     retry_for: float = DEFAULT_RETRY_FOR
     timeout: float = DEFAULT_SOCKET_TIMEOUT
     db: int = 0
+    event_retention: int = DEFAULT_EVENT_RETENTION
 
     @classmethod
     def from_url(cls, url: str) -> RedisOptions:
@@ -52,7 +56,7 @@ class RedisOptions:
         if path and not path.isdigit():
             raise InvalidURL(f"the redis database must be a number, got {path!r} ({where})")
         options = parse_qsl(parts.query, keep_blank_values=True)
-        mine = ("prefix", "retry_for", "socket_timeout")
+        mine = ("prefix", "retry_for", "socket_timeout", "event_retention")
         ours = {name: value for name, value in options if name in mine}
         rest = [(name, value) for name, value in options if name not in mine]
         names = {name for name, _ in rest}
@@ -73,6 +77,12 @@ class RedisOptions:
             raise InvalidURL(f"socket_timeout must be a number of seconds ({where})") from exc
         if not math.isfinite(timeout) or timeout <= 0:
             raise InvalidURL(f"socket_timeout must be a finite number of seconds > 0 ({where})")
+        try:
+            event_retention = int(ours.get("event_retention", DEFAULT_EVENT_RETENTION))
+        except ValueError as exc:
+            raise InvalidURL(f"event_retention must be a whole number ({where})") from exc
+        if event_retention < 1:
+            raise InvalidURL(f"event_retention must be >= 1 ({where})")
         db = int(path) if path else 0
         driver_url = urlunsplit(parts._replace(query=urlencode(rest)))
         return cls(
@@ -82,6 +92,7 @@ class RedisOptions:
             retry_for=retry_for,
             timeout=timeout,
             db=db,
+            event_retention=event_retention,
         )
 
 

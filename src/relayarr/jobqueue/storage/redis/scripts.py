@@ -29,6 +29,9 @@ NAMES = (
     "list",
     "get",
     "breakers",
+    "append_events",
+    "read_events",
+    "last_event_id",
 )
 
 
