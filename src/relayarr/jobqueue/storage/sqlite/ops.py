@@ -285,23 +285,34 @@ def insert_many(
         assert first is not None
     else:
         first = conn.execute(Q["next_id"]).fetchone()[0]
-        conn.executemany(
-            Q["insert_job"],
-            [
-                (
-                    first + index,
-                    new.type,
-                    new.payload_json,
-                    new.priority,
-                    new.max_attempts,
-                    new.run_at,
-                    now,
-                    new.unique_key,
-                    new.parent_id,
-                )
-                for index, new in enumerate(jobs)
-            ],
+        conn.executemany(Q["insert_job"], insert_params(jobs, first, now))
+    return new_added(jobs, first, now, created_at)
+
+
+def insert_params(jobs: Sequence[NewJob], first: int, now: float) -> list[tuple[Any, ...]]:
+    """insert_job's parameters for jobs taking the ids ``first``, ``first + 1``..."""
+    return [
+        (
+            first + index,
+            new.type,
+            new.payload_json,
+            new.priority,
+            new.max_attempts,
+            new.run_at,
+            now,
+            new.unique_key,
+            new.parent_id,
         )
+        for index, new in enumerate(jobs)
+    ]
+
+
+def new_added(
+    jobs: Sequence[NewJob], first: int, now: float, created_at: datetime | None = None
+) -> list[Added]:
+    """The Added results of jobs just inserted under the ids ``first``, ``first + 1``..."""
+    if created_at is None:
+        created_at = _fromtimestamp(now, UTC)
     pending = JobStatus.PENDING
     make_job = Job.from_values
     return [
