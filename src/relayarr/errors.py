@@ -7,6 +7,7 @@
     ├── AppError              relayarr could not be put together (bad --import, clashing handler)
     ├── InputError            a command-line value that cannot be used
     │   └── DurationError     a duration that is not <number><unit>...
+    ├── MoveRefused           ``queue move`` will not copy a queue that workers are using
     ├── PayloadInvalid        a webhook body that does not fit the *arr schema (names the field)
     └── WebError              a request the HTTP service refuses (carries its status and code)
         ├── Unauthorized      401: no credentials, or the wrong API key
@@ -37,6 +38,10 @@ class AppError(RelayarrError):
 
 class InputError(RelayarrError):
     """A command-line value that cannot be used (bad JSON payload, bad duration)."""
+
+
+class MoveRefused(RelayarrError):
+    """``relayarr queue move`` refuses: workers are active on the source queue."""
 
 
 class DurationError(InputError, ValueError):

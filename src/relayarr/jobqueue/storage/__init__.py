@@ -171,6 +171,19 @@ class EventLog(Protocol):
         ...
 
 
+@runtime_checkable
+class JobImport(Protocol):
+    """What an engine offers to receive jobs moved from another (``relayarr queue move``)."""
+
+    async def import_jobs(self, jobs: Sequence[Job]) -> int:
+        """Store jobs exactly as they are, under their own ids, in one transaction: pending
+        ones into the active set, finished ones into history. Ids already present (active
+        or history) are skipped; returns how many were stored. The engine never hands out
+        an imported id again. Processing jobs are refused (ValueError): they belong to a
+        running worker. A unique key held by another active job is InvalidTransition."""
+        ...
+
+
 ENGINES = {
     "sqlite": "relayarr.jobqueue.storage.sqlite:SQLiteStorage",
     "postgresql": "relayarr.jobqueue.storage.postgres:PostgresStorage",
@@ -210,6 +223,7 @@ __all__ = [
     "BreakerTransition",
     "Capabilities",
     "EventLog",
+    "JobImport",
     "ProgressCallback",
     "Storage",
     "StorageError",

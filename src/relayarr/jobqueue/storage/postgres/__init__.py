@@ -46,6 +46,7 @@ from relayarr.jobqueue.models import (
     TypeStats,
 )
 from relayarr.jobqueue.storage import BreakerTransition, Capabilities, ProgressCallback
+from relayarr.jobqueue.storage.postgres import importing
 from relayarr.jobqueue.storage.postgres.batch import CompletionBatcher
 from relayarr.jobqueue.storage.postgres.connection import Database, PostgresOptions, redact_url
 from relayarr.jobqueue.storage.postgres.eventlog import PostgresEventLog
@@ -115,6 +116,17 @@ class PostgresStorage:
         now = self._clock.now()
         # Idempotent (each migration commits with its record), so it may be retried.
         await self._db.run(lambda conn: apply_migrations(conn, Q, self._where, now), name="migrate")
+
+    # -- receiving moved jobs (JobImport, see .importing) ---------------------------------
+
+    async def import_jobs(self, jobs: Sequence[Job]) -> int:
+        if not jobs:
+            return 0
+        importing.check_importable(jobs)
+        stored: int = await self._db.run(
+            lambda conn: importing.import_in(conn, jobs), name="import jobs", transaction=True
+        )
+        return stored
 
     # -- adding -------------------------------------------------------------------------
 

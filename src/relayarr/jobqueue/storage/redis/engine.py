@@ -58,6 +58,7 @@ from relayarr.jobqueue.storage.redis.codec import (
     to_job,
 )
 from relayarr.jobqueue.storage.redis.eventlog import event_args, start_after, to_events
+from relayarr.jobqueue.storage.redis.importing import check_importable, import_args
 from relayarr.jobqueue.storage.redis.options import RedisOptions
 from relayarr.jobqueue.storage.redis.scripts import load_scripts
 from relayarr.jobqueue.storage.redis.wake import WakeListener
@@ -461,6 +462,21 @@ class RedisStorage:
                 except WatchError:
                     sent[0] = False
                     continue
+
+    # -- receiving moved jobs (JobImport, see .importing) ---------------------------------
+
+    async def import_jobs(self, jobs: Sequence[Job]) -> int:
+        if not jobs:
+            return 0
+        check_importable(jobs)
+        args = [num(self._clock.now()), *import_args(jobs)]
+        # Replayed safely: ids already stored are skipped the second time.
+        reply = await self._run("import", args, Replay.SAFE)
+        if reply[0] == "held":
+            raise InvalidTransition(
+                f"job {reply[1]}: unique key {reply[2]!r} is held by job {reply[3]} on the target"
+            )
+        return int(reply[1])
 
     # -- the shared event log (see .eventlog) ----------------------------------------------
 

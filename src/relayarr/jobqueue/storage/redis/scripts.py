@@ -32,6 +32,7 @@ NAMES = (
     "append_events",
     "read_events",
     "last_event_id",
+    "import",
 )
 
 

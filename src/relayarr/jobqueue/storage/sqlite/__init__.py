@@ -40,7 +40,7 @@ from relayarr.jobqueue.models import (
     QueueStats,
 )
 from relayarr.jobqueue.storage import BreakerTransition, Capabilities, ProgressCallback
-from relayarr.jobqueue.storage.sqlite import ops
+from relayarr.jobqueue.storage.sqlite import importing, ops
 from relayarr.jobqueue.storage.sqlite.connection import SQLiteOptions, connect, translate
 from relayarr.jobqueue.storage.sqlite.migrate import LATEST, apply_migrations
 from relayarr.jobqueue.storage.sqlite.ops import Q
@@ -262,6 +262,15 @@ class SQLiteStorage:
 
     async def update_breaker(self, name: str, transition: BreakerTransition) -> BreakerState | None:
         return await self._writer.run(lambda conn: ops.update_breaker(conn, name, transition))
+
+    # -- receiving moved jobs (JobImport) ---------------------------------------------------
+
+    async def import_jobs(self, jobs: Sequence[Job]) -> int:
+        if not jobs:
+            return 0
+        importing.check_importable(jobs)
+        stored: int = await self._writer.run(lambda conn: importing.import_jobs(conn, jobs))
+        return stored
 
     # -- the shared event log -----------------------------------------------------------
 
