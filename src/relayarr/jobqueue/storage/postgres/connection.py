@@ -21,12 +21,11 @@ administrator command" as a lost connection, so that one counts as unknown.)
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -39,6 +38,7 @@ from relayarr.jobqueue.errors import (
     StorageError,
     StorageUnavailable,
 )
+from relayarr.jobqueue.storage.postgres.pool import SERVER_SETTINGS, Pool
 
 try:
     import asyncpg as asyncpg  # re-exported: engine modules import it from here
@@ -158,6 +158,12 @@ def is_connection_error(exc: BaseException) -> bool:
     return isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc)
 
 
+def server_refused(exc: BaseException) -> bool:
+    """The server answered with an error: the statement did not commit. (asyncpg's lost
+    connection errors are PostgresErrors too, but say nothing of the outcome.)"""
+    return isinstance(exc, asyncpg.PostgresError) and not is_connection_error(exc)
+
+
 def is_retryable(exc: BaseException) -> bool:
     """Worth running again: a broken connection, or a transaction the server aborted."""
     return is_connection_error(exc) or isinstance(
@@ -201,23 +207,7 @@ def translate(exc: BaseException, where: str) -> StorageError:
     return StorageError(f"PostgreSQL driver error: {type(exc).__name__}: {exc}", where=where)
 
 
-# -- the pool ----------------------------------------------------------------------------------
-
-
-@contextlib.asynccontextmanager
-async def _discard_if_broken(conn: Any) -> AsyncIterator[None]:
-    """Close a connection that failed mid-operation, so the pool never hands it on."""
-    try:
-        yield
-    except Exception as exc:
-        if is_retryable(exc) and not conn.is_closed():
-            conn.terminate()
-        raise
-
-
-async def _no_reset(_conn: asyncpg.Connection[asyncpg.Record]) -> None:
-    """Connections keep no session state (locks are per transaction): skip the reset query
-    asyncpg would otherwise send on every release."""
+# -- connections -------------------------------------------------------------------------------
 
 
 async def connect_once(options: PostgresOptions) -> asyncpg.Connection[asyncpg.Record]:
@@ -232,10 +222,18 @@ async def connect_once(options: PostgresOptions) -> asyncpg.Connection[asyncpg.R
         raise translate(exc, options.where) from exc
 
 
+def _keeps_connection(exc: BaseException, conn: Any) -> bool:
+    """Whether a connection that raised ``exc`` is fit for the next operation: only when
+    the server answered (or the queue refused) and no transaction is left open. A broken,
+    cancelled or half-read connection is dropped rather than handed on."""
+    answered = isinstance(exc, JobQueueError) or server_refused(exc)
+    return answered and not (conn.is_closed() or conn.is_in_transaction())
+
+
 class Database:
     """A connection pool, and :meth:`run` to run one operation on it with retries."""
 
-    def __init__(self, options: PostgresOptions, pool: asyncpg.Pool[asyncpg.Record]) -> None:
+    def __init__(self, options: PostgresOptions, pool: Pool) -> None:
         self.options = options
         self.where = options.where
         self._pool = pool
@@ -246,24 +244,20 @@ class Database:
     async def open(cls, options: PostgresOptions) -> Database:
         """Connect (one connection, at once): an unreachable server, a wrong password or a
         missing database fails here, with no retries, as StorageUnavailable."""
-        # min_size=0: asyncpg would otherwise keep reconnecting a floor connection in the
-        # background during an outage, logging a traceback each time; our operations
-        # reconnect on demand and say so once. One acquire checks the server right now.
-        pool = asyncpg.create_pool(
-            options.dsn,
-            min_size=0,
-            max_size=options.pool_size,
-            timeout=options.connect_timeout,
-            reset=_no_reset,
-            max_inactive_connection_lifetime=300.0,
-            server_settings={"application_name": "relayarr"},
-        )
+
+        async def connect() -> asyncpg.Connection[asyncpg.Record]:
+            return await asyncpg.connect(
+                options.dsn, timeout=options.connect_timeout, server_settings=SERVER_SETTINGS
+            )
+
+        # Connections open on demand (none kept open through an outage, which would mean
+        # reconnecting in the background and logging each failure); this first one checks
+        # the server right now.
+        pool = Pool(connect, options.pool_size)
         try:
-            await pool
-            async with pool.acquire():
-                pass
+            pool.release(await pool.acquire())
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
-            pool.terminate()
+            await pool.close()
             raise translate(exc, options.where) from exc
         return cls(options, pool)
 
@@ -271,10 +265,7 @@ class Database:
         if self._closed:
             return
         self._closed = True
-        try:
-            await asyncio.wait_for(self._pool.close(), timeout=10)
-        except (TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
-            self._pool.terminate()
+        await self._pool.close(timeout=10.0)
 
     async def run(
         self,
@@ -304,7 +295,8 @@ class Database:
                 raise StorageUnavailable("storage is closed", where=self.where)
             committing = False
             try:
-                async with self._pool.acquire() as conn, _discard_if_broken(conn):
+                conn = await self._pool.acquire()
+                try:
                     applied = False
                     if unknown and resolve is not None:
                         applied, found = await resolve(conn)
@@ -327,12 +319,16 @@ class Database:
                     else:
                         committing = write
                         result = await operation(conn)
+                except BaseException as exc:
+                    self._pool.release(conn, discard=not _keeps_connection(exc, conn))
+                    raise
+                self._pool.release(conn)
             except JobQueueError:
                 raise
             except Exception as exc:
                 if not is_retryable(exc):
                     raise translate(exc, self.where) from exc
-                if committing and not isinstance(exc, asyncpg.PostgresError):
+                if committing and not server_refused(exc):
                     if resolve is None:
                         raise StorageError(
                             f"lost the connection to PostgreSQL during {name}; the change may "
