@@ -35,6 +35,13 @@ CLOSE_TIMEOUT = 5.0  # seconds a graceful close may take before the socket is cu
 # Sent in the startup packet of every pooled connection (no extra round trip).
 SERVER_SETTINGS = {
     "application_name": "relayarr",
+    # The queue table swings from empty to large and back, so its statistics often describe
+    # it as it was when last analysed: nearly empty. The planner then believes a claim
+    # matches a row or two, reads every due job through a bitmap scan and sorts them all,
+    # instead of walking the claim index in order and stopping after LIMIT rows: O(queue
+    # length) per claim, O(n^2) to drain a burst. No statement of this engine needs a bitmap
+    # scan (each has a plain index path; see migration 0003), so they are priced out here.
+    "enable_bitmapscan": "off",
 }
 
 

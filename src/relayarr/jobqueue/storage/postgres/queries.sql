@@ -82,7 +82,9 @@ RETURNING id, type, payload, priority, status, attempts, max_attempts, run_at, c
 -- name: claim
 -- Lease up to $3 due pending jobs of types $2 in claim order. The MATERIALIZED CTE picks
 -- and locks exactly the rows to take, so the planner cannot re-run it and take more;
--- SKIP LOCKED lets concurrent claimers pass each other instead of queueing.
+-- SKIP LOCKED lets concurrent claimers pass each other instead of queueing. The update
+-- finds them by primary key (= ANY of an array): a join with the CTE let generic plans,
+-- which guess LIMIT $3 at a tenth of the table, hash-join against a scan of all of it.
 WITH picked AS MATERIALIZED (
     SELECT id FROM job_queue
     WHERE status = 'pending' AND run_at <= $1 AND type = ANY($2::text[])
@@ -93,7 +95,7 @@ WITH picked AS MATERIALIZED (
 UPDATE job_queue q
 SET status = 'processing', attempts = q.attempts + 1, started_at = $1,
     lease_owner = $4, lease_token = $5, lease_expires_at = $6
-FROM picked WHERE q.id = picked.id
+WHERE q.id = ANY(ARRAY(SELECT id FROM picked))
 RETURNING q.id, q.type, q.payload, q.priority, q.status, q.attempts, q.max_attempts, q.run_at,
           q.created_at, q.started_at, NULL::float8, q.last_error, q.unique_key, q.parent_id,
           NULL::text, q.lease_owner, q.lease_expires_at, q.lease_token, q.rescues
@@ -106,8 +108,15 @@ SELECT id, type, payload, priority, status, attempts, max_attempts, run_at, crea
 FROM job_queue WHERE lease_token = $1 AND status = 'processing'
 
 -- name: next_due
--- When the earliest pending job of the given types becomes due.
-SELECT min(run_at) FROM job_queue WHERE status = 'pending' AND type = ANY($1::text[])
+-- When the earliest pending job of the given types becomes due: the first entry of each
+-- type in job_queue_due (whose predicate this states), not a scan of every pending job.
+SELECT min(first.run_at)
+FROM unnest($1::text[]) AS t(type)
+CROSS JOIN LATERAL (
+    SELECT run_at FROM job_queue
+    WHERE status = 'pending' AND lease_token IS NULL AND type = t.type
+    ORDER BY run_at LIMIT 1
+) AS first
 
 -- name: heartbeat
 -- Extend a lease that is still held: fenced by its token and its expiry.
@@ -117,12 +126,13 @@ WHERE id = $2 AND lease_token = $3 AND status = 'processing' AND lease_expires_a
 -- name: finish_leased
 -- Move leased jobs (ids $1 with tokens $2, fenced by token and expiry) to history as
 -- status $5 with results $3; error $4 replaces last_error unless NULL. Rows finished.
+-- The rows are found by primary key (q.id = ANY($1)), never by joining first.
 WITH done AS (
     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]) AS d(id, token, result)
 ), taken AS (
     DELETE FROM job_queue q USING done
-    WHERE q.id = done.id AND q.lease_token = done.token AND q.status = 'processing'
-      AND q.lease_expires_at > $6
+    WHERE q.id = ANY($1::bigint[]) AND q.id = done.id AND q.lease_token = done.token
+      AND q.status = 'processing' AND q.lease_expires_at > $6
     RETURNING q.*, done.result AS new_result
 )
 INSERT INTO job_history (id, type, payload, priority, status, attempts, max_attempts, run_at,
@@ -182,11 +192,21 @@ RETURNING id, type, payload, priority, status, attempts, max_attempts, run_at, c
 
 -- name: stalled
 -- Processing jobs whose lease expired or whose owner is known dead, locked for rescue.
+-- Each arm reads job_queue_lease (whose predicate it states) instead of the whole table;
+-- the outer condition repeats both, so a lease renewed meanwhile is re-checked and kept.
 SELECT id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
        started_at, NULL::float8, last_error, unique_key, parent_id, NULL::text, lease_owner,
        lease_expires_at, lease_token, rescues
 FROM job_queue
-WHERE status = 'processing' AND (lease_expires_at <= $1 OR lease_owner = ANY($2::text[]))
+WHERE id IN (
+        SELECT id FROM job_queue
+        WHERE status = 'processing' AND lease_owner IS NOT NULL AND lease_expires_at <= $1
+        UNION ALL
+        SELECT id FROM job_queue
+        WHERE status = 'processing' AND lease_owner IS NOT NULL
+          AND lease_owner = ANY($2::text[])
+    )
+  AND status = 'processing' AND (lease_expires_at <= $1 OR lease_owner = ANY($2::text[]))
 ORDER BY id
 FOR UPDATE SKIP LOCKED
 
