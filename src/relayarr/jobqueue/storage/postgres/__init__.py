@@ -8,10 +8,11 @@ driver: ``pip install 'relayarr[postgres]'``.
 The same two tables as every engine (``job_queue`` for pending and processing jobs,
 ``job_history`` for finished ones, moved in one transaction); times are epoch seconds from
 the queue's clock, never the server's. Claims take ``FOR UPDATE SKIP LOCKED`` batches;
-completions of one loop turn share one statement (see :mod:`.batch`); other processes are
-woken with LISTEN/NOTIFY (see :mod:`.listen`). The shared event log is in :mod:`.eventlog`.
-A lost connection is retried where that is safe and reported where it is not (see
-:mod:`.connection`).
+concurrent adds, and the completions of one loop turn, share a statement (see
+:mod:`.adding` and :mod:`.batch`); other processes are woken with LISTEN/NOTIFY (see
+:mod:`.listen`). The shared event log is in :mod:`.eventlog`. Connections come from a
+light pool of our own (:mod:`.pool`); a lost connection is retried where that is safe and
+reported where it is not (see :mod:`.connection`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import builtins
 import logging
 import secrets
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from relayarr.jobqueue.clock import Clock
@@ -47,6 +47,7 @@ from relayarr.jobqueue.models import (
 )
 from relayarr.jobqueue.storage import BreakerTransition, Capabilities, ProgressCallback
 from relayarr.jobqueue.storage.postgres import importing
+from relayarr.jobqueue.storage.postgres.adding import Adder, add_in, try_insert_unique
 from relayarr.jobqueue.storage.postgres.batch import CompletionBatcher
 from relayarr.jobqueue.storage.postgres.connection import Database, PostgresOptions, redact_url
 from relayarr.jobqueue.storage.postgres.eventlog import PostgresEventLog
@@ -60,8 +61,6 @@ log = logging.getLogger(__name__)
 Q = load_queries(__name__)
 PRUNE_BATCH = 2000
 NO_CURSOR = 2**63 - 1
-UNIQUE_ATTEMPTS = 20  # a unique key whose holder keeps finishing under us: give up after
-_fromtimestamp = datetime.fromtimestamp
 _PENDING = JobStatus.PENDING
 
 
@@ -82,6 +81,7 @@ class PostgresStorage:
         self._clock = clock
         self._where = db.where
         self._listener = Listener(db.options)
+        self._adder = Adder(db, Q)
         self._completions = CompletionBatcher(db, Q, clock.now)
         self._events = PostgresEventLog(db, Q, db.options.event_retention)
         self._closed = False
@@ -135,17 +135,16 @@ class PostgresStorage:
             return []
         now = self._clock.now()
         if all(new.unique_key is None for new in jobs):
-            # One statement in autocommit: a batch is atomic without BEGIN/COMMIT.
-            return await self._db.run(
-                lambda conn: _insert_plain(conn, jobs, now), name="add", write=True
-            )
+            return await self._adder.add(jobs, now)
         if len(jobs) == 1:
             added = await self._db.run(
-                lambda conn: _try_insert_unique(conn, jobs[0], now), name="add", write=True
+                lambda conn: try_insert_unique(conn, Q, jobs[0], now), name="add", write=True
             )
             if added is not None:
                 return [added]
-        return await self._db.run(lambda conn: _add(conn, jobs, now), name="add", transaction=True)
+        return await self._db.run(
+            lambda conn: add_in(conn, Q, jobs, now), name="add", transaction=True
+        )
 
     # -- the worker's path ---------------------------------------------------------------
 
@@ -212,7 +211,7 @@ class PostgresStorage:
             )
             if not rows:
                 raise LeaseLost(lease.job_id)
-            return row_to_job(rows[0]), await _add(conn, follow_ups, now)
+            return row_to_job(rows[0]), await add_in(conn, Q, follow_ups, now)
 
         return await self._db.run(op, name="complete", transaction=True)
 
@@ -477,115 +476,11 @@ class PostgresStorage:
             return
         self._closed = True
         try:
+            await self._adder.drain()
             await self._completions.drain()
             await self._listener.close()
         finally:
             await self._db.close()
-
-
-# -- adding, inside one connection ---------------------------------------------------------
-
-
-def _new_job(job_id: int, new: NewJob, now: float, created_at: datetime) -> Job:
-    """The Job a fresh insert stored, built without reading it back."""
-    return Job.from_values(
-        (
-            job_id,
-            new.type,
-            new.payload,
-            new.priority,
-            _PENDING,
-            0,
-            new.max_attempts,
-            created_at if new.run_at == now else _fromtimestamp(new.run_at, UTC),
-            created_at,
-            None,
-            None,
-            None,
-            new.unique_key,
-            new.parent_id,
-            None,
-            None,
-            None,
-            None,
-            0,
-        )
-    )
-
-
-async def _insert_plain(conn: Any, jobs: Sequence[NewJob], now: float) -> list[Added]:
-    """Insert jobs without unique keys in one statement, ids in input order."""
-    ids = await conn.fetch(
-        Q["insert_jobs"],
-        [new.type for new in jobs],
-        [new.payload_json for new in jobs],
-        [new.priority for new in jobs],
-        [new.max_attempts for new in jobs],
-        [new.run_at for new in jobs],
-        [new.parent_id for new in jobs],
-        now,
-        any(new.run_at <= now for new in jobs),
-    )
-    created_at = _fromtimestamp(now, UTC)
-    return [
-        Added(_new_job(row[0], new, now, created_at), created=True)
-        for row, new in zip(ids, jobs, strict=True)
-    ]
-
-
-async def _try_insert_unique(conn: Any, new: NewJob, now: float) -> Added | None:
-    """Insert a job with a unique key if nobody holds the key; None if somebody does."""
-    job_id = await conn.fetchval(
-        Q["insert_unique"],
-        new.type,
-        new.payload_json,
-        new.priority,
-        new.max_attempts,
-        new.run_at,
-        new.unique_key,
-        new.parent_id,
-        now,
-        new.run_at <= now,
-    )
-    if job_id is None:
-        return None
-    return Added(_new_job(job_id, new, now, _fromtimestamp(now, UTC)), created=True)
-
-
-async def _add_unique(conn: Any, new: NewJob, now: float) -> Added:
-    """The job holding ``new.unique_key`` after this call: ``new`` itself, or the holder
-    (its run_at pushed later when ``new.debounce`` asks)."""
-    for _ in range(UNIQUE_ATTEMPTS):
-        added = await _try_insert_unique(conn, new, now)
-        if added is not None:
-            return added
-        row = await conn.fetchrow(Q["find_unique"], new.unique_key)
-        if row is None:
-            continue  # the holder finished between the two statements: try again
-        if new.debounce and row[4] == _PENDING and new.run_at > row[7]:
-            moved = await conn.fetchrow(Q["debounce"], new.run_at, row[0])
-            row = moved if moved is not None else await conn.fetchrow(Q["find_unique"], row[12])
-            if row is None:
-                continue
-        return Added(row_to_job(row), created=False)
-    raise StorageError(f"unique key {new.unique_key!r} kept changing hands; try again")
-
-
-async def _add(conn: Any, jobs: Sequence[NewJob], now: float) -> list[Added]:
-    """Add jobs in order inside the caller's transaction; runs without keys go together."""
-    out: list[Added] = []
-    run: list[NewJob] = []
-    for new in jobs:
-        if new.unique_key is None:
-            run.append(new)
-            continue
-        if run:
-            out += await _insert_plain(conn, run, now)
-            run = []
-        out.append(await _add_unique(conn, new, now))
-    if run:
-        out += await _insert_plain(conn, run, now)
-    return out
 
 
 __all__ = ["PostgresStorage", "StorageError", "redact_url"]

@@ -34,16 +34,28 @@ SELECT max(version) FROM jobqueue_migrations
 -- Whether this database was ever migrated by relayarr.
 SELECT to_regclass('jobqueue_migrations') IS NOT NULL
 
+-- name: insert_job
+-- Store one new job without a unique key under a fresh id; notify (at commit) when $8.
+-- The id is all that comes back; pg_notify returns nothing worth reading (void).
+INSERT INTO job_queue (id, type, payload, priority, status, max_attempts, run_at,
+                       created_at, parent_id)
+VALUES (nextval('job_ids'), $1, $2, $3, 'pending', $4, $5, $7, $6)
+RETURNING id, CASE WHEN $8::boolean THEN pg_notify('relayarr_jobqueue', '')::text END
+
 -- name: insert_jobs
--- Store new jobs without unique keys under fresh ids, in input order; notify when $8.
+-- Store new jobs without unique keys under fresh ids, in input order (created at $7, per
+-- job: the adds of several callers may share the statement); notify when $8.
 WITH new AS MATERIALIZED (
     SELECT nextval('job_ids') AS id, n.*
-    FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::float8[], $6::bigint[])
-         WITH ORDINALITY AS n(type, payload, priority, max_attempts, run_at, parent_id, ord)
+    FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::float8[], $6::bigint[],
+                $7::float8[])
+         WITH ORDINALITY AS n(type, payload, priority, max_attempts, run_at, parent_id,
+                              created_at, ord)
 ), inserted AS (
     INSERT INTO job_queue (id, type, payload, priority, status, max_attempts, run_at,
                            created_at, parent_id)
-    SELECT id, type, payload, priority, 'pending', max_attempts, run_at, $7, parent_id
+    SELECT id, type, payload, priority, 'pending', max_attempts, run_at, created_at,
+           parent_id
     FROM new
 ), notified AS MATERIALIZED (
     SELECT count(pg_notify('relayarr_jobqueue', '')) AS sent WHERE $8::boolean
