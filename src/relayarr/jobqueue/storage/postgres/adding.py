@@ -77,15 +77,17 @@ class Adder:
     async def _send(self, waiting: list[_Waiting]) -> None:
         try:
             added = await self._store([(entry.jobs, entry.now) for entry in waiting])
-        except BaseException as exc:
+        except asyncio.CancelledError:
+            # Only the loop shutting down cancels this task: nobody is left to send for.
+            for entry in waiting + self._waiting:
+                entry.future.cancel()
+            self._waiting = []
+            self._sending = False
+            raise
+        except Exception as exc:
             for entry in waiting:
                 if not entry.future.done():
-                    if isinstance(exc, asyncio.CancelledError):
-                        entry.future.cancel()
-                    else:
-                        entry.future.set_exception(exc)
-            if not isinstance(exc, Exception):
-                raise
+                    entry.future.set_exception(exc)
         else:
             start = 0
             for entry in waiting:
@@ -93,8 +95,7 @@ class Adder:
                 if not entry.future.done():
                     entry.future.set_result(added[start:end])
                 start = end
-        finally:
-            self._send_waiting()
+        self._send_waiting()
 
     async def _store(self, adds: Sequence[tuple[Sequence[NewJob], float]]) -> list[Added]:
         # One statement in autocommit: atomic without BEGIN/COMMIT, never retried blindly

@@ -44,6 +44,7 @@ class PostgresEventLog:
     async def append(self, events: Sequence[Event]) -> None:
         if not events:
             return
+        trim = self._since_trim + len(events) >= TRIM_EVERY
         params = (
             [event.at.timestamp() for event in events],
             [event.kind.value for event in events],
@@ -51,7 +52,7 @@ class PostgresEventLog:
             [event.job_type for event in events],
             [dump_json(dict(event.data), "event data") for event in events],
             APPEND_LOCK,
-            self._since_trim + len(events) >= TRIM_EVERY,
+            trim,
             self._retention,
         )
         # A write whose commit goes unanswered is not retried (it could double the events):
@@ -59,8 +60,7 @@ class PostgresEventLog:
         await self._db.run(
             lambda conn: conn.execute(self._append, *params), name="append events", write=True
         )
-        trimmed = params[6]
-        self._since_trim = 0 if trimmed else self._since_trim + len(events)
+        self._since_trim = 0 if trim else self._since_trim + len(events)
 
     async def read(self, after_id: int, limit: int) -> list[Event]:
         if limit < 1:
