@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Annotated
 
@@ -10,7 +11,7 @@ import typer
 from relayarr.cli import output
 from relayarr.cli.base import JsonFlag, app, jobs_app, run, state, with_queue
 from relayarr.errors import DurationError, InputError
-from relayarr.jobqueue import JobId, JobQuery, JobQueue, JobStatus
+from relayarr.jobqueue import Job, JobId, JobQuery, JobQueue, JobStatus
 
 
 class FinishedStatus(StrEnum):
@@ -88,16 +89,7 @@ def jobs_retry(
     as_json: JsonFlag = False,
 ) -> None:
     """Run a failed or cancelled job again from scratch (attempts reset)."""
-    settings = state(ctx).settings()
-
-    async def body(queue: JobQueue) -> None:
-        job = await queue.retry_job(job_id)
-        if as_json:
-            output.emit_json(output.job_json(job))
-        else:
-            typer.echo(f"job {job.id} queued again ({job.status})")
-
-    run(with_queue(settings, body))
+    _steer(ctx, as_json, lambda queue: queue.retry_job(job_id), "queued again ({status})")
 
 
 @jobs_app.command("cancel")
@@ -107,14 +99,25 @@ def jobs_cancel(
     as_json: JsonFlag = False,
 ) -> None:
     """Cancel a pending or running job (a running handler stops at its next heartbeat)."""
+    _steer(ctx, as_json, lambda queue: queue.cancel_job(job_id), "cancelled")
+
+
+def _steer(
+    ctx: typer.Context,
+    as_json: bool,
+    action: Callable[[JobQueue], Awaitable[Job]],
+    done: str,
+) -> None:
+    """Apply ``action`` to the queue and show the job it returns (``done`` may name
+    ``{status}``)."""
     settings = state(ctx).settings()
 
     async def body(queue: JobQueue) -> None:
-        job = await queue.cancel_job(job_id)
+        job = await action(queue)
         if as_json:
             output.emit_json(output.job_json(job))
         else:
-            typer.echo(f"job {job.id} cancelled")
+            typer.echo(f"job {job.id} " + done.format(status=job.status))
 
     run(with_queue(settings, body))
 
