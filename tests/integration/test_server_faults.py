@@ -1,5 +1,8 @@
-"""Faults on Redis with real processes: a worker killed with SIGKILL mid-job, and the server
-restarted (AOF on) while jobs flow. Nothing may be lost: every job ends in a terminal state.
+"""Faults on each server engine (PostgreSQL, Redis) with real processes: a worker killed
+with SIGKILL mid-job, and the server restarted while jobs flow. Nothing may be lost: every
+job ends in a terminal state. The scenarios and assertions are the same for every engine;
+what differs (the servers, their URLs, how a restart is done, the outage log phrases) is
+the ``ENGINES`` table.
 
 Workers are ``crash_worker.py`` subprocesses (the SQLite crash tests' worker, given a URL).
 Deadlines only stop a broken run from hanging; nothing asserts how fast anything is.
@@ -14,13 +17,15 @@ import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from crash_worker import JOB_TYPE, read_records
 
 from relayarr.jobqueue import Job, JobQuery, JobQueue, JobSpec, JobStatus, Storage, open_storage
-from servers import RedisServer, redis_server
+from servers import PostgresServer, RedisServer, postgres_server, redis_server
 
 pytestmark = pytest.mark.slow
 
@@ -110,20 +115,75 @@ async def add_work(storage: Storage, count: int) -> set[int]:
     return {job.id for job in added}
 
 
+@dataclass(frozen=True)
+class OwnServer:
+    """A started server of one test's own, which the test restarts."""
+
+    storage_url: str  # the test's own storage (PostgreSQL: waits out the restart)
+    worker_url: str
+    restart: Callable[[], None]
+    stop: Callable[[], None]
+
+
+def own_postgres() -> OwnServer:
+    server = PostgresServer()
+    server.start()
+    url = server.url()
+    return OwnServer(url + "?reconnect_timeout=90", url, server.restart, server.stop)
+
+
+def own_redis() -> OwnServer:
+    server = RedisServer()  # AOF on: the jobs survive the SHUTDOWN
+    server.start()
+    url = server.url(prefix="restart:")
+    return OwnServer(url, url, lambda: server.restart(1.5), server.stop)
+
+
+@dataclass(frozen=True)
+class Engine:
+    """What differs between the engines; everything else is the tests below."""
+
+    fresh_database: Callable[[], AbstractAsyncContextManager[str]]
+    start_own: Callable[[], OwnServer]
+    server_name: str
+    outage_logs: tuple[str, str]  # logged by a worker when it loses, then regains, the server
+
+
+ENGINES = {
+    "postgresql": Engine(
+        fresh_database=lambda: postgres_server().fresh_database(),
+        start_own=own_postgres,
+        server_name="a PostgreSQL server",
+        outage_logs=("postgresql connection failed", "postgresql reachable again"),
+    ),
+    "redis": Engine(
+        fresh_database=lambda: redis_server().fresh_database(),
+        start_own=own_redis,
+        server_name="a redis-server",
+        outage_logs=("redis connection lost; retrying with backoff", "redis connection restored"),
+    ),
+}
+
+
+@pytest.fixture(params=list(ENGINES))
+def engine(request: pytest.FixtureRequest) -> Engine:
+    name: str = request.param
+    return ENGINES[name]
+
+
 @pytest.fixture
-async def shared_url() -> AsyncIterator[str]:
-    async with redis_server().fresh_database() as url:
+async def shared_url(engine: Engine) -> AsyncIterator[str]:
+    async with engine.fresh_database() as url:
         yield url
 
 
 @pytest.fixture
-def own_server() -> Iterator[RedisServer]:
+def own_server(engine: Engine) -> Iterator[OwnServer]:
     """A server of this test's own: the test restarts it."""
     try:
-        server = RedisServer()
-        server.start()
+        server = engine.start_own()
     except Exception as exc:
-        pytest.fail(f"cannot start a redis-server for the restart test: {exc}")
+        pytest.fail(f"cannot start {engine.server_name} for the restart test: {exc}")
     try:
         yield server
     finally:
@@ -179,13 +239,15 @@ async def test_sigkill_mid_job_loses_nothing(tmp_path: Path, shared_url: str) ->
         await storage.aclose()
 
 
-async def test_server_restart_while_jobs_flow(tmp_path: Path, own_server: RedisServer) -> None:
-    """Workers ride out a SHUTDOWN and restart of Redis (AOF on): they log the outage,
-    reconnect with backoff, and every job still completes, none lost and none twice done.
-    The restart happens while the workers claim, heartbeat and complete."""
-    url = own_server.url(prefix="restart:")
-    storage = await open_storage(url)
-    workers = Workers(tmp_path, url)
+async def test_server_restart_while_jobs_flow(
+    tmp_path: Path, engine: Engine, own_server: OwnServer
+) -> None:
+    """Workers ride out a restart (Redis: a SHUTDOWN with AOF on) while they claim,
+    heartbeat and complete: they log the outage, reconnect with backoff, and every job
+    still completes, none lost. A completion whose outcome the outage made unknown is not
+    retried blindly: its lease runs out (5 s here) and the job runs again."""
+    storage = await open_storage(own_server.storage_url)
+    workers = Workers(tmp_path, own_server.worker_url)
     try:
         ids = await add_work(storage, 600)
         options = ("--concurrency", "8", "--work-seconds", "0.2", "--lease-seconds", "5")
@@ -195,7 +257,7 @@ async def test_server_restart_while_jobs_flow(tmp_path: Path, own_server: RedisS
             return (await storage.stats()).count(JobStatus.COMPLETED) >= 40
 
         await wait_until("jobs to flow", some_done, workers)
-        await asyncio.to_thread(own_server.restart, 1.5)
+        await asyncio.to_thread(own_server.restart)
         after = (await storage.stats()).count(JobStatus.COMPLETED)
         assert after < len(ids), "every job had finished by the restart: nothing was tested"
 
@@ -210,8 +272,9 @@ async def test_server_restart_while_jobs_flow(tmp_path: Path, own_server: RedisS
         done = Counter(r.job_id for r in read_records(workers.records) if r.event == "done")
         assert set(done) == ids
         logs = workers.logs(tail=100_000)
-        assert "redis connection lost; retrying with backoff" in logs, logs
-        assert "redis connection restored" in logs, logs
+        lost, restored = engine.outage_logs
+        assert lost in logs, logs
+        assert restored in logs, logs
     finally:
         workers.reap()
         await storage.aclose()
