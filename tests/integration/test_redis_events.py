@@ -1,8 +1,9 @@
-"""Events crossing processes through the Redis engine's shared log (a stream), on a real server.
+"""The Redis engine's shared event log (a stream) on a real server: what only this engine
+promises (consecutive ids, approximate trimming, its retention option).
 
-Two storages opened on one server and prefix behave as two processes would: separate
-connection pools, separate wake-up subscriptions, no shared memory. Deadlines only stop a
-broken run from hanging; nothing asserts how fast anything is.
+The scenarios every server engine shares (a web node following a worker elsewhere, resuming
+after an id, waking a follower) are in test_server_events.py. Deadlines only stop a broken
+run from hanging; nothing asserts how fast anything is.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from relayarr.jobqueue import Event, EventKind, InvalidURL, Job, JobQueue, open_storage
+from relayarr.jobqueue import Event, EventKind, InvalidURL, open_storage
 from relayarr.jobqueue.storage import EventLog, Storage
 from servers import redis_server
 
@@ -24,17 +25,6 @@ HANG_GUARD = 60.0  # seconds; only against hanging
 async def url() -> AsyncIterator[str]:
     async with redis_server().fresh_database() as fresh:
         yield fresh
-
-
-@pytest.fixture
-async def two_storages(url: str) -> AsyncIterator[tuple[Storage, Storage]]:
-    first = await open_storage(url)
-    second = await open_storage(url)
-    try:
-        yield first, second
-    finally:
-        await first.aclose()
-        await second.aclose()
 
 
 def event_log(storage: Storage) -> EventLog:
@@ -52,76 +42,6 @@ def progress(step: int, source: int = 0) -> Event:
         job_type=None,
         data={"step": step, "source": source},
     )
-
-
-async def collect(queue: JobQueue, after: int, until: int) -> list[Event]:
-    """Follow the shared log until ``until`` events arrived."""
-    seen: list[Event] = []
-    async for event in queue.follow_events(after):
-        seen.append(event)
-        if len(seen) == until:
-            break
-    return seen
-
-
-async def test_a_web_node_sees_the_jobs_a_worker_elsewhere_runs(
-    two_storages: tuple[Storage, Storage],
-) -> None:
-    worker_storage, web_storage = two_storages
-    worker = JobQueue(worker_storage, share_events=True)
-    web = JobQueue(web_storage, share_events=True)
-    web.declare("scan")
-
-    @worker.handler("scan")
-    async def scan(job: Job) -> dict[str, str]:
-        return {"scanned": str(job.payload["path"])}
-
-    start = await web.last_event_id()
-    following = asyncio.create_task(collect(web, start, until=3))
-    job = await web.add_job("scan", {"path": "/m"})
-    await web.flush_events()
-    await worker.start(concurrency=2)
-    try:
-        events = await asyncio.wait_for(following, HANG_GUARD)
-    finally:
-        await worker.stop()
-    assert [(e.kind, e.job_id) for e in events] == [
-        (EventKind.ADDED, job.id),
-        (EventKind.STARTED, job.id),
-        (EventKind.COMPLETED, job.id),
-    ]
-    assert [e.id for e in events] == sorted(e.id for e in events)
-    assert all(e.job_type == "scan" for e in events)
-    assert events[-1].data.get("attempt") == 1
-
-
-async def test_a_reader_resumes_after_the_last_id_it_saw(
-    two_storages: tuple[Storage, Storage],
-) -> None:
-    producer_storage, reader_storage = two_storages
-    producer = JobQueue(producer_storage, share_events=True)
-    producer.declare("t")
-    reader = JobQueue(reader_storage, share_events=True)
-    jobs = [await producer.add_job("t", {"n": n}) for n in range(5)]
-    await producer.flush_events()
-    first = await collect(reader, 0, until=2)
-    rest = await collect(reader, first[-1].id, until=3)
-    assert [e.job_id for e in first + rest] == [job.id for job in jobs]
-
-
-async def test_a_follower_waiting_for_change_wakes_when_events_are_appended(
-    two_storages: tuple[Storage, Storage],
-) -> None:
-    appender, follower = two_storages
-    # The first wait returns once the subscription stands (anything may have happened
-    # before it) and arms the wake-up; the second can then only end by a publish.
-    await asyncio.wait_for(follower.wait_for_change(HANG_GUARD), HANG_GUARD * 2)
-    waiting = asyncio.create_task(follower.wait_for_change(3600))
-    await asyncio.sleep(0.05)
-    assert not waiting.done()
-    await event_log(appender).append_events([progress(1)])
-    await asyncio.wait_for(waiting, HANG_GUARD)
-    assert [e.data["step"] for e in await event_log(follower).read_events(0, 10)] == [1]
 
 
 async def test_concurrent_appenders_never_let_a_follower_skip_an_event(url: str) -> None:
