@@ -115,7 +115,7 @@ def build_engine(config: ServerConfig, results: ServerResults, engine: Engine) -
                     key = drain_key(processes, concurrency)
                     rows.append(
                         Row(
-                            f"{system.name}, {_setting(system)} {concurrency}",
+                            setting(system, concurrency),
                             RATE,
                             {system.name: _rate(results.runs(engine, key, system.name))},
                             detail=True,
@@ -145,12 +145,12 @@ def build_engine(config: ServerConfig, results: ServerResults, engine: Engine) -
     )
 
 
-def _setting(system: System) -> str:
-    return {
-        "rq": "jobs at a time (one work horse)",
-        "dramatiq": "worker_threads",
-        "arq": "max_jobs",
-    }.get(system.name, "concurrency")
+def setting(system: System, concurrency: int) -> str:
+    """A drain setting in the system's own words."""
+    if system.name == "rq":
+        return "rq, one job at a time (a forked work horse each)"
+    knob = {"dramatiq": "worker_threads", "arq": "max_jobs"}.get(system.name, "concurrency")
+    return f"{system.name}, {knob} {concurrency}"
 
 
 def server_version(engine: Engine) -> str:
