@@ -14,9 +14,10 @@ from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from relayarr.jobqueue.clock import Clock, SystemClock
-from relayarr.jobqueue.errors import InvalidURL, StorageError
+from relayarr.jobqueue.errors import InvalidTransition, InvalidURL, StorageError
 from relayarr.jobqueue.events import Event
 from relayarr.jobqueue.models import (
+    TERMINAL_STATUSES,
     Added,
     BreakerState,
     Job,
@@ -184,6 +185,15 @@ class JobImport(Protocol):
         ...
 
 
+def check_prune_arguments(keep: int | None, statuses: Sequence[JobStatus]) -> None:
+    """The argument checks every engine's :meth:`Storage.prune` makes before deleting."""
+    if keep is not None and keep < 0:
+        raise ValueError("keep must be >= 0")
+    bad = [status for status in statuses if status not in TERMINAL_STATUSES]
+    if bad:
+        raise InvalidTransition(f"only finished jobs can be pruned, not {bad}")
+
+
 ENGINES = {
     "sqlite": "relayarr.jobqueue.storage.sqlite:SQLiteStorage",
     "postgresql": "relayarr.jobqueue.storage.postgres:PostgresStorage",
@@ -227,5 +237,6 @@ __all__ = [
     "ProgressCallback",
     "Storage",
     "StorageError",
+    "check_prune_arguments",
     "open_storage",
 ]

@@ -32,7 +32,6 @@ from relayarr.jobqueue.errors import (
 )
 from relayarr.jobqueue.events import Event
 from relayarr.jobqueue.models import (
-    TERMINAL_STATUSES,
     Added,
     BreakerState,
     Job,
@@ -45,7 +44,12 @@ from relayarr.jobqueue.models import (
     QueueStats,
     TypeStats,
 )
-from relayarr.jobqueue.storage import BreakerTransition, Capabilities, ProgressCallback
+from relayarr.jobqueue.storage import (
+    BreakerTransition,
+    Capabilities,
+    ProgressCallback,
+    check_prune_arguments,
+)
 from relayarr.jobqueue.storage.postgres import importing
 from relayarr.jobqueue.storage.postgres.adding import Adder, add_in, try_insert_unique
 from relayarr.jobqueue.storage.postgres.batch import CompletionBatcher
@@ -397,11 +401,7 @@ class PostgresStorage:
         statuses: Sequence[JobStatus] = (),
         progress: ProgressCallback | None = None,
     ) -> int:
-        if keep is not None and keep < 0:
-            raise ValueError("keep must be >= 0")
-        bad = [status for status in statuses if status not in TERMINAL_STATUSES]
-        if bad:
-            raise InvalidTransition(f"only finished jobs can be pruned, not {bad}")
+        check_prune_arguments(keep, statuses)
         any_status = not statuses
         names = [status.value for status in statuses]
         deleted = 0

@@ -37,7 +37,12 @@ from relayarr.jobqueue.models import (
     QueueStats,
     TypeStats,
 )
-from relayarr.jobqueue.storage import BreakerTransition, Capabilities, ProgressCallback
+from relayarr.jobqueue.storage import (
+    BreakerTransition,
+    Capabilities,
+    ProgressCallback,
+    check_prune_arguments,
+)
 from relayarr.jobqueue.storage.redis.client import (
     FIRST_BACKOFF,
     MAX_BACKOFF,
@@ -374,11 +379,7 @@ class RedisStorage:
         statuses: Sequence[JobStatus] = (),
         progress: ProgressCallback | None = None,
     ) -> int:
-        if keep is not None and keep < 0:
-            raise ValueError("keep must be >= 0")
-        bad = [status for status in statuses if status not in TERMINAL_STATUSES]
-        if bad:
-            raise InvalidTransition(f"only finished jobs can be pruned, not {bad}")
+        check_prune_arguments(keep, statuses)
         chosen = [JobStatus(status).value for status in statuses] or HISTORY
         deleted = 0
 

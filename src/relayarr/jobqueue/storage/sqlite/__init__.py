@@ -20,14 +20,12 @@ from typing import Any, TypeVar
 
 from relayarr.jobqueue.clock import Clock
 from relayarr.jobqueue.errors import (
-    InvalidTransition,
     JobNotFound,
     StorageError,
     StorageUnavailable,
 )
 from relayarr.jobqueue.events import Event
 from relayarr.jobqueue.models import (
-    TERMINAL_STATUSES,
     Added,
     BreakerState,
     Job,
@@ -39,7 +37,12 @@ from relayarr.jobqueue.models import (
     Page,
     QueueStats,
 )
-from relayarr.jobqueue.storage import BreakerTransition, Capabilities, ProgressCallback
+from relayarr.jobqueue.storage import (
+    BreakerTransition,
+    Capabilities,
+    ProgressCallback,
+    check_prune_arguments,
+)
 from relayarr.jobqueue.storage.sqlite import importing, ops
 from relayarr.jobqueue.storage.sqlite.connection import SQLiteOptions, connect, translate
 from relayarr.jobqueue.storage.sqlite.migrate import LATEST, apply_migrations
@@ -220,11 +223,7 @@ class SQLiteStorage:
         statuses: Sequence[JobStatus] = (),
         progress: ProgressCallback | None = None,
     ) -> int:
-        if keep is not None and keep < 0:
-            raise ValueError("keep must be >= 0")
-        bad = [status for status in statuses if status not in TERMINAL_STATUSES]
-        if bad:
-            raise InvalidTransition(f"only finished jobs can be pruned, not {bad}")
+        check_prune_arguments(keep, statuses)
         filters = {
             "any_status": not statuses,
             "statuses": json.dumps([status.value for status in statuses]),
