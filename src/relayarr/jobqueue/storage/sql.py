@@ -7,7 +7,11 @@ block runs to the next ``-- name:`` line. Loaded once, never built from f-string
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from importlib.resources import files
+from typing import Any
+
+from relayarr.jobqueue.models import BreakerPhase, BreakerState
 
 _NAME = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
 
@@ -37,3 +41,33 @@ def load_migrations(package: str) -> list[tuple[int, str, str]]:
     if numbers != list(range(1, len(numbers) + 1)):
         raise ValueError(f"migrations in {package} are not numbered 1..n: {numbers}")
     return found
+
+
+def row_to_breaker(row: Sequence[Any]) -> BreakerState:
+    """A breakers-table row (name, phase, failures, opened_at, reopen_at, trips,
+    probe_owner, updated_at), as both SQL engines store it, to a BreakerState."""
+    name, phase, failures, opened_at, reopen_at, trips, probe_owner, updated_at = row
+    return BreakerState(
+        name=name,
+        phase=BreakerPhase(phase),
+        failures=failures,
+        opened_at=opened_at,
+        reopen_at=reopen_at,
+        trips=trips,
+        probe_owner=probe_owner,
+        updated_at=updated_at,
+    )
+
+
+def breaker_params(state: BreakerState) -> tuple[Any, ...]:
+    """The breakers-table columns of a BreakerState, in row_to_breaker's order."""
+    return (
+        state.name,
+        state.phase.value,
+        state.failures,
+        state.opened_at,
+        state.reopen_at,
+        state.trips,
+        state.probe_owner,
+        state.updated_at,
+    )

@@ -57,8 +57,8 @@ from relayarr.jobqueue.storage.postgres.connection import Database, PostgresOpti
 from relayarr.jobqueue.storage.postgres.eventlog import PostgresEventLog
 from relayarr.jobqueue.storage.postgres.listen import Listener
 from relayarr.jobqueue.storage.postgres.migrate import apply_migrations, check_schema
-from relayarr.jobqueue.storage.postgres.rows import breaker_params, row_to_breaker, row_to_job
-from relayarr.jobqueue.storage.sql import load_queries
+from relayarr.jobqueue.storage.postgres.rows import row_to_job
+from relayarr.jobqueue.storage.sql import breaker_params, load_queries, row_to_breaker
 
 log = logging.getLogger(__name__)
 

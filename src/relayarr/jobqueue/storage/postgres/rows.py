@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from relayarr.jobqueue.models import BreakerPhase, BreakerState, Job, JobStatus
+from relayarr.jobqueue.models import Job, JobStatus
 
 _STATUS = {status.value: status for status in JobStatus}
 _fromtimestamp = datetime.fromtimestamp
@@ -43,31 +43,4 @@ def row_to_job(row: Sequence[Any]) -> Job:
             row[17],
             row[18],
         )
-    )
-
-
-def row_to_breaker(row: Sequence[Any]) -> BreakerState:
-    name, phase, failures, opened_at, reopen_at, trips, probe_owner, updated_at = row
-    return BreakerState(
-        name=name,
-        phase=BreakerPhase(phase),
-        failures=failures,
-        opened_at=opened_at,
-        reopen_at=reopen_at,
-        trips=trips,
-        probe_owner=probe_owner,
-        updated_at=updated_at,
-    )
-
-
-def breaker_params(state: BreakerState) -> tuple[Any, ...]:
-    return (
-        state.name,
-        state.phase.value,
-        state.failures,
-        state.opened_at,
-        state.reopen_at,
-        state.trips,
-        state.probe_owner,
-        state.updated_at,
     )

@@ -43,11 +43,12 @@ from relayarr.jobqueue.storage import (
     ProgressCallback,
     check_prune_arguments,
 )
+from relayarr.jobqueue.storage.sql import row_to_breaker
 from relayarr.jobqueue.storage.sqlite import importing, ops
 from relayarr.jobqueue.storage.sqlite.connection import SQLiteOptions, connect, translate
 from relayarr.jobqueue.storage.sqlite.migrate import LATEST, apply_migrations
 from relayarr.jobqueue.storage.sqlite.ops import Q
-from relayarr.jobqueue.storage.sqlite.rows import row_to_breaker, row_to_job
+from relayarr.jobqueue.storage.sqlite.rows import row_to_job
 from relayarr.jobqueue.storage.sqlite.writer import Writer
 
 T = TypeVar("T")

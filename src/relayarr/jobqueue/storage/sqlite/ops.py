@@ -31,12 +31,10 @@ from relayarr.jobqueue.models import (
     TypeStats,
     dump_json,
 )
-from relayarr.jobqueue.storage.sql import load_queries
+from relayarr.jobqueue.storage.sql import breaker_params, load_queries, row_to_breaker
 from relayarr.jobqueue.storage.sqlite.rows import (
-    breaker_params,
     history_params,
     history_row,
-    row_to_breaker,
     row_to_event,
     row_to_job,
 )

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from relayarr.jobqueue.events import Event, EventKind
-from relayarr.jobqueue.models import BreakerPhase, BreakerState, Job, JobStatus, load_json
+from relayarr.jobqueue.models import Job, JobStatus, load_json
 
 _STATUS = {status.value: status for status in JobStatus}
 _fromtimestamp = datetime.fromtimestamp
@@ -104,33 +104,6 @@ def history_row(
         row[16],
         finished_at,
         result,
-    )
-
-
-def row_to_breaker(row: tuple[Any, ...]) -> BreakerState:
-    name, phase, failures, opened_at, reopen_at, trips, probe_owner, updated_at = row
-    return BreakerState(
-        name=name,
-        phase=BreakerPhase(phase),
-        failures=failures,
-        opened_at=opened_at,
-        reopen_at=reopen_at,
-        trips=trips,
-        probe_owner=probe_owner,
-        updated_at=updated_at,
-    )
-
-
-def breaker_params(state: BreakerState) -> tuple[Any, ...]:
-    return (
-        state.name,
-        state.phase.value,
-        state.failures,
-        state.opened_at,
-        state.reopen_at,
-        state.trips,
-        state.probe_owner,
-        state.updated_at,
     )
 
 
