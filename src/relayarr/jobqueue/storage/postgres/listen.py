@@ -27,67 +27,94 @@ log = logging.getLogger(__name__)
 
 
 class Listener:
-    """Turns notifications on :data:`CHANNELS` into an :class:`asyncio.Event`."""
+    """Turns notifications on :data:`CHANNELS` into wake-ups for whoever waits.
+
+    The listening connection is opened (and re-opened after a loss, at most every
+    :data:`RETRY_CONNECT` seconds) by a task of its own, never inside a waiter: a waiter
+    cancelled early (its caller was woken in-process) must not cancel the connection
+    attempt with it, or the handle would poll for the whole retry interval.
+    """
 
     def __init__(self, options: PostgresOptions) -> None:
         self._options = options
         self._conn: asyncpg.Connection[asyncpg.Record] | None = None
-        self._changed = asyncio.Event()
+        self._event = asyncio.Event()
+        self.heard = 0  # notifications (and reconnections) so far
+        self._seen = 0  # ``heard`` when the last wait returned
         self._next_attempt = 0.0
-        self._connecting: asyncio.Lock | None = None
+        self._connecting: asyncio.Task[None] | None = None
         self._closed = False
 
     async def wait(self, max_wait: float) -> None:
         """Return when a notification arrived since the last wait returned, or after
         ``max_wait``. Without a listening connection this simply sleeps (polling)."""
-        await self._ensure_listening()
-        if not self._changed.is_set():
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(max(0.0, max_wait)):
-                    await self._changed.wait()
-        self._changed.clear()
+        self._ensure_listening()
+        try:
+            if self.heard == self._seen:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(max(0.0, max_wait)):
+                        await self._event.wait()
+        finally:
+            self._seen = self.heard
 
-    async def _ensure_listening(self) -> None:
-        if self._closed or (self._conn is not None and not self._conn.is_closed()):
+    def _ensure_listening(self) -> None:
+        if self._closed or self._connecting is not None:
+            return
+        if self._conn is not None and not self._conn.is_closed():
             return
         if time.monotonic() < self._next_attempt:
             return
-        if self._connecting is None:
-            self._connecting = asyncio.Lock()
-        async with self._connecting:
-            if self._closed or (self._conn is not None and not self._conn.is_closed()):
-                return
-            self._next_attempt = time.monotonic() + RETRY_CONNECT
-            try:
-                conn = await connect_once(self._options)
-            except StorageError as exc:
-                log.warning(
-                    "postgresql listener cannot connect, polling instead: %s",
-                    exc,
-                    extra={"service": "postgresql", "operation": "listen"},
-                )
-                return
-            try:
-                for channel in CHANNELS:
-                    await conn.add_listener(channel, self._notified)
-            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
-                log.warning(
-                    "postgresql LISTEN failed, polling instead: %s",
-                    exc,
-                    extra={"service": "postgresql", "operation": "listen"},
-                )
-                await self._discard(conn)
-                return
-            conn.add_termination_listener(self._terminated)
-            if self._closed:
-                await self._discard(conn)
-                return
-            self._conn = conn
-            # Anything sent while nobody listened is lost: look once more to be safe.
-            self._changed.set()
+        self._next_attempt = time.monotonic() + RETRY_CONNECT
+        self._connecting = asyncio.get_running_loop().create_task(
+            self._listen(), name="relayarr-postgresql-listen"
+        )
+        self._connecting.add_done_callback(self._connected)
+
+    def _connected(self, task: asyncio.Task[None]) -> None:
+        self._connecting = None
+        if not task.cancelled() and task.exception() is not None:
+            log.warning(
+                "postgresql listener failed, polling instead: %s",
+                task.exception(),
+                extra={"service": "postgresql", "operation": "listen"},
+            )
+
+    async def _listen(self) -> None:
+        try:
+            conn = await connect_once(self._options)
+        except StorageError as exc:
+            log.warning(
+                "postgresql listener cannot connect, polling instead: %s",
+                exc,
+                extra={"service": "postgresql", "operation": "listen"},
+            )
+            return
+        try:
+            for channel in CHANNELS:
+                await conn.add_listener(channel, self._notified)
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+            log.warning(
+                "postgresql LISTEN failed, polling instead: %s",
+                exc,
+                extra={"service": "postgresql", "operation": "listen"},
+            )
+            await self._discard(conn)
+            return
+        except BaseException:
+            conn.terminate()
+            raise
+        conn.add_termination_listener(self._terminated)
+        if self._closed:
+            await self._discard(conn)
+            return
+        self._conn = conn
+        # Anything sent while nobody listened is lost: look once more to be safe.
+        self._notified()
 
     def _notified(self, *_args: object) -> None:
-        self._changed.set()
+        self.heard += 1
+        self._event.set()
+        self._event = asyncio.Event()
 
     def _terminated(self, *_args: object) -> None:
         if not self._closed:
@@ -95,7 +122,7 @@ class Listener:
                 "postgresql listening connection lost; polling until it is back",
                 extra={"service": "postgresql", "operation": "listen"},
             )
-        self._changed.set()  # wake waiters: they poll, then wait again (and reconnect)
+        self._notified()  # wake waiters: they poll, then wait again (and reconnect)
 
     async def _discard(self, conn: asyncpg.Connection[asyncpg.Record]) -> None:
         try:
@@ -105,10 +132,12 @@ class Listener:
 
     async def close(self) -> None:
         self._closed = True
-        self._changed.set()
-        if self._connecting is not None:
-            async with self._connecting:
-                pass
+        self._notified()
+        task, self._connecting = self._connecting, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         conn, self._conn = self._conn, None
         if conn is not None and not conn.is_closed():
             await self._discard(conn)
