@@ -17,11 +17,12 @@ retry and how long to wait, when a type's breaker opens.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence, Sized
 from datetime import datetime, timedelta
 from typing import Literal, NoReturn, TypeVar
 
 from relayarr.jobqueue.breaker import BreakerPolicy
+from relayarr.jobqueue.bulk import paused_gc
 from relayarr.jobqueue.clock import Clock
 from relayarr.jobqueue.context import SERVICE
 from relayarr.jobqueue.errors import InvalidJob, JobQueueError, UnknownJobType
@@ -238,6 +239,12 @@ class JobQueue:
         """Validate job specs for storage; ``parent_id`` applies where a spec names none."""
         # A tight loop on purpose: batches of 100,000 jobs should cost little more than
         # NewJob.create itself, so lookups are hoisted and defaults cached per type.
+        if not isinstance(specs, Sized):
+            specs = list(specs)
+        with paused_gc(len(specs)):
+            return self._prepare(specs, now, parent_id)
+
+    def _prepare(self, specs: Iterable[JobSpec], now: float, parent_id: int | None) -> list[NewJob]:
         create = NewJob.create
         known = self._registry.known
         strict = self.strict_types

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from relayarr.jobqueue.bulk import paused_gc
 from relayarr.jobqueue.errors import InvalidTransition, JobNotFound, LeaseLost
 from relayarr.jobqueue.events import Event
 from relayarr.jobqueue.models import (
@@ -238,6 +239,11 @@ def read_events(conn: sqlite3.Connection, after_id: int, limit: int) -> list[Eve
 
 def add(conn: sqlite3.Connection, jobs: Sequence[NewJob], now: float) -> list[Added]:
     """Insert jobs; runs of jobs without unique keys go in one executemany."""
+    with paused_gc(len(jobs)):
+        return _add(conn, jobs, now)
+
+
+def _add(conn: sqlite3.Connection, jobs: Sequence[NewJob], now: float) -> list[Added]:
     out: list[Added] = []
     created_at = _fromtimestamp(now, UTC)
     run: list[NewJob] = []
@@ -259,6 +265,25 @@ def add(conn: sqlite3.Connection, jobs: Sequence[NewJob], now: float) -> list[Ad
     if run:
         out += insert_many(conn, run, now, created_at)
     return out
+
+
+def insert_one(conn: sqlite3.Connection, new: NewJob, now: float) -> list[Added]:
+    """Insert one job without a unique key (a producer's usual add): one statement."""
+    job_id = conn.execute(
+        Q["insert_one_job"],
+        (
+            new.type,
+            new.payload_json,
+            new.priority,
+            new.max_attempts,
+            new.run_at,
+            now,
+            None,
+            new.parent_id,
+        ),
+    ).lastrowid
+    assert job_id is not None
+    return new_added((new,), job_id, now)
 
 
 def insert_many(
