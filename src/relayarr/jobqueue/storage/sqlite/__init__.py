@@ -139,6 +139,9 @@ class SQLiteStorage:
         if not jobs:
             return []
         now = self._clock.now()
+        if len(jobs) == 1 and jobs[0].unique_key is None:
+            new = jobs[0]
+            return await self._writer.run(lambda conn: ops.insert_one(conn, new, now), eager=True)
         return await self._writer.run(
             lambda conn: ops.add(conn, jobs, now), heavy=len(jobs) > HEAVY_BATCH, eager=True
         )

@@ -93,17 +93,42 @@ class Writer:
         loop = self._loop
         if loop is None:
             loop = self._loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        pending = _Pending(op, future, heavy)
         if eager and not self._running and not self._threaded and not heavy:
+            outcome = self._execute_now(op)
+            if outcome is not _BUSY:
+                return outcome  # type: ignore[no-any-return]
+            # Another process holds the lock: queue it, to retry with backoff off the loop.
+        future: asyncio.Future[Any] = loop.create_future()
+        self._queue.append(_Pending(op, future, heavy))
+        if not self._running:
             self._running = True
-            self._settle([pending], self._execute([pending]))
-        else:
-            self._queue.append(pending)
-            if not self._running:
-                self._running = True
-                loop.call_soon(self._flush)
+            loop.call_soon(self._flush)
         result: T = await future
+        return result
+
+    def _execute_now(self, op: Op) -> Any:
+        """One operation in a transaction of its own, in the caller's turn (the writer is
+        idle): its result, or _BUSY when another process holds the write lock. Nothing else
+        can start a batch meanwhile: this never yields to the loop."""
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            if is_busy(exc):
+                return _BUSY
+            raise translate(exc, self._where) from exc
+        try:
+            result = op(conn)
+            conn.execute("COMMIT")
+        except Exception as exc:
+            self._rollback()
+            error = self._error(exc)
+            if error is exc:
+                raise
+            raise error from exc
+        self._busy_since = None
+        self.commits += 1
+        self._on_commit(1)
         return result
 
     def _flush(self) -> None:
