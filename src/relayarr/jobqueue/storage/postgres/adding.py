@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from relayarr.jobqueue.bulk import paused_gc
 from relayarr.jobqueue.errors import StorageError
 from relayarr.jobqueue.models import Added, Job, JobStatus, NewJob
 from relayarr.jobqueue.storage.postgres.connection import Database
@@ -176,9 +177,10 @@ async def insert_plain(
     )
     out: list[Added] = []
     ids = iter(rows)
-    for batch, now in adds:
-        created_at = _fromtimestamp(now, UTC)
-        out += [Added(new_job(next(ids)[0], new, now, created_at), created=True) for new in batch]
+    with paused_gc(len(jobs)):
+        for batch, now in adds:
+            created_at = _fromtimestamp(now, UTC)
+            out += [Added.new(new_job(next(ids)[0], new, now, created_at)) for new in batch]
     return out
 
 
