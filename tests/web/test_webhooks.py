@@ -293,3 +293,58 @@ async def test_the_key_never_reaches_the_log(
         assert KEY not in repr(record.__dict__)
     jobs = await service.queue.list_jobs(JobQuery(statuses=[JobStatus.PENDING]))
     assert len(jobs.jobs) == 1
+
+
+# -- the intake (served ahead of FastAPI) --------------------------------------------------
+
+
+async def test_each_webhook_logs_one_line_with_its_context(
+    service: Service, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO")
+    response = await service.client.post(
+        "/api/v1/webhooks/radarr/4k", json=fixture_body("radarr", "download")
+    )
+    assert response.status_code == 202
+    lines = [record for record in caplog.records if record.name.startswith("relayarr")]
+    assert len(lines) == 1
+    context = lines[0].__dict__
+    assert context["status"] == 202
+    assert context["route"] == "/api/v1/webhooks/{source}/{instance}"
+    assert context["job_id"] == response.json()["job_id"]
+    assert context["source"] == "radarr"
+    assert context["event"] == "Download"
+    assert context["instance"] == "4k"
+    assert context["title"] == "Arrival"
+
+
+async def test_a_refused_webhook_logs_its_error_code(
+    service: Service, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO")
+    await service.client.post("/api/v1/webhooks/sonarr", content=b"{")
+    answered = [record for record in caplog.records if record.getMessage() == "request answered"]
+    assert [(r.__dict__["status"], r.__dict__["error"]) for r in answered] == [
+        (400, "malformed_json")
+    ]
+
+
+async def test_a_trailing_slash_is_left_to_the_router(service: Service) -> None:
+    response = await service.client.post(
+        "/api/v1/webhooks/radarr/", json=fixture_body("radarr", "download")
+    )
+    assert response.status_code in (307, 404)
+    assert await service.job_count() == 0
+
+
+async def test_a_body_in_many_chunks_is_stored_whole(service: Service) -> None:
+    raw = json.dumps(fixture_body("radarr", "download")).encode()
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(raw), 100):
+            yield raw[start : start + 100]
+
+    response = await service.client.post("/api/v1/webhooks/radarr", content=chunks())
+    assert response.status_code == 202, response.text
+    job = await service.queue.get_job(response.json()["job_id"])
+    assert job.payload["body"] == json.loads(raw)

@@ -14,18 +14,36 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from relayarr.config import ServerSettings
 from relayarr.jobqueue import JobQueue
 from relayarr.web import errors
 from relayarr.web.context import WebContext
 from relayarr.web.feed import DEFAULT_CAPACITY, EventFeed
+from relayarr.web.intake import WebhookIntake
 from relayarr.web.metrics import Metrics
 from relayarr.web.middleware import AccessLog, BodyLimit
 from relayarr.web.routes import ROUTERS, webhooks
 from relayarr.web.ws import router as events_router
 
 API_PREFIX = "/api/v1"
+
+
+class RelayarrApp(FastAPI):
+    """FastAPI with the webhook intake in front: webhook requests go to
+    :class:`~relayarr.web.intake.WebhookIntake` before FastAPI's middleware, the rest to
+    FastAPI as usual."""
+
+    intake: WebhookIntake | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        intake = self.intake
+        if intake is not None and (path := intake.match(scope)) is not None:
+            scope["app"] = self
+            await intake.serve(scope, receive, send, path)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(
@@ -35,7 +53,7 @@ def create_app(
     api_key: str,
     workers: bool = True,
     event_capacity: int = DEFAULT_CAPACITY,
-) -> FastAPI:
+) -> RelayarrApp:
     """The HTTP service over ``queue``: webhooks, the JSON API, events, health, metrics.
 
     ``api_key`` guards everything but /api/v1/health (and /metrics when
@@ -59,7 +77,7 @@ def create_app(
         finally:
             await feed.stop()
 
-    app = FastAPI(
+    app = RelayarrApp(
         lifespan=lifespan,
         title="relayarr",
         summary="Durable webhook relay from Radarr/Sonarr to media players",
@@ -68,7 +86,7 @@ def create_app(
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
     )
-    app.state.relayarr = WebContext(
+    app.state.relayarr = ctx = WebContext(
         queue=queue,
         api_key=api_key.encode("utf-8"),
         max_body_bytes=server.max_body_bytes,
@@ -80,8 +98,7 @@ def create_app(
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
-    # The webhook routes that serve requests go first; see webhooks.ROUTES for why.
-    app.router.routes[:0] = webhooks.ROUTES
+    app.intake = WebhookIntake(ctx)
     app.include_router(events_router)
     # Added last runs first: the access log sees every answer, the limit every body.
     app.add_middleware(BodyLimit, limit=server.max_body_bytes)
@@ -89,4 +106,4 @@ def create_app(
     return app
 
 
-__all__ = ["API_PREFIX", "create_app"]
+__all__ = ["API_PREFIX", "RelayarrApp", "create_app"]

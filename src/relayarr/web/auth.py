@@ -61,13 +61,18 @@ def is_authorized(expected: bytes, headers: Mapping[str, str], query: Mapping[st
     return matched
 
 
-def check(connection: HTTPConnection, ctx: WebContext) -> None:
-    """Raise :class:`Unauthorized` unless ``connection`` presents the API key."""
-    if not is_authorized(ctx.api_key, connection.headers, connection.query_params):
+def require(expected: bytes, headers: Mapping[str, str], query: Mapping[str, str]) -> None:
+    """Raise :class:`Unauthorized` unless the headers or query present ``expected``."""
+    if not is_authorized(expected, headers, query):
         raise Unauthorized(
             "missing or wrong API key: send the X-Api-Key header, the apikey query "
             "parameter, or HTTP Basic credentials with the key as password"
         )
+
+
+def check(connection: HTTPConnection, ctx: WebContext) -> None:
+    """Raise :class:`Unauthorized` unless ``connection`` presents the API key."""
+    require(ctx.api_key, connection.headers, connection.query_params)
 
 
 async def require_key(connection: HTTPConnection) -> None:
@@ -80,4 +85,12 @@ async def require_key(connection: HTTPConnection) -> None:
 
 RequireKey = Depends(require_key)
 
-__all__ = ["HEADER", "QUERY", "RequireKey", "check", "is_authorized", "presented_keys"]
+__all__ = [
+    "HEADER",
+    "QUERY",
+    "RequireKey",
+    "check",
+    "is_authorized",
+    "presented_keys",
+    "require",
+]

@@ -22,15 +22,16 @@ StorageError               503     storage_unavailable (with Retry-After; logged
 anything else              500     internal_error (a bug: logged with its traceback)
 =========================  ======  =========================================================
 
-Routes never catch; they raise, and :func:`install` maps. Answers to webhook requests are
-also counted in the ``relayarr_webhook_requests_total`` metric by outcome, here too.
-A message never echoes request input beyond field locations.
+Routes never catch; they raise, and :func:`install` maps (the webhook intake, which runs
+ahead of the app's middleware, asks :func:`answer` for the same mapping). Answers to
+webhook requests are also counted in the ``relayarr_webhook_requests_total`` metric by
+outcome, here too. A message never echoes request input beyond field locations.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
@@ -193,17 +194,35 @@ async def _internal(request: Request, exc: Exception) -> Response:
     )
 
 
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+
+_HANDLERS: dict[type[Exception], Handler] = {
+    PayloadInvalid: _payload_invalid,
+    WebError: _web_error,
+    RequestValidationError: _validation,
+    HTTPException: _http,
+    JobNotFound: _not_found,
+    InvalidTransition: _transition,
+    InvalidJob: _invalid_job,
+    StorageError: _storage,
+    Exception: _internal,
+}
+
+
 def install(app: FastAPI) -> None:
-    """Register the mapping above on ``app`` (most specific classes first)."""
-    app.add_exception_handler(PayloadInvalid, _payload_invalid)
-    app.add_exception_handler(WebError, _web_error)
-    app.add_exception_handler(RequestValidationError, _validation)
-    app.add_exception_handler(HTTPException, _http)
-    app.add_exception_handler(JobNotFound, _not_found)
-    app.add_exception_handler(InvalidTransition, _transition)
-    app.add_exception_handler(InvalidJob, _invalid_job)
-    app.add_exception_handler(StorageError, _storage)
-    app.add_exception_handler(Exception, _internal)
+    """Register the mapping above on ``app``."""
+    for exc_class, handler in _HANDLERS.items():
+        app.add_exception_handler(exc_class, handler)
 
 
-__all__ = ["error_body", "error_response", "install", "webhook_source"]
+async def answer(request: Request, exc: Exception) -> Response:
+    """The answer to ``exc`` by the same mapping, for code that runs outside the app's
+    exception middleware (the webhook intake): the handler of its closest class."""
+    for exc_class in type(exc).__mro__:
+        handler = _HANDLERS.get(exc_class)
+        if handler is not None:
+            return await handler(request, exc)
+    return await _internal(request, exc)  # pragma: no cover - Exception is in the map
+
+
+__all__ = ["answer", "error_body", "error_response", "install", "webhook_source"]

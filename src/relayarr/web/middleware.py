@@ -73,8 +73,9 @@ def _refuse(limit: int) -> Receive:
 class AccessLog:
     """One log line per request: method, route, status, duration_ms, plus whatever the
     route put in ``request.state.log`` (job_id, source...). Never the query string: it may
-    hold the API key. Refusals and failures log at INFO, successes at DEBUG (an accepted
-    webhook is logged again, at INFO, by the job that handles it)."""
+    hold the API key. Refusals and failures log at INFO, successes at DEBUG. (Webhooks,
+    served by :mod:`relayarr.web.intake` before this middleware, log their line there, at
+    INFO whatever the outcome: one line per webhook, with its source, event and job id.)"""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -84,8 +85,7 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        context: dict[str, object] = {}
-        scope.setdefault("state", {})["log"] = context
+        scope.setdefault("state", {})["log"] = {}
         status = 500  # what the client gets if the app raises before answering
 
         async def send_status(message: Message) -> None:
@@ -98,20 +98,26 @@ class AccessLog:
             await self.app(scope, receive, send_status)
         finally:
             level = logging.INFO if status >= 400 else logging.DEBUG
-            if logger.isEnabledFor(level):
-                route = scope.get("route")
-                logger.log(
-                    level,
-                    "request answered",
-                    extra={
-                        "service": SERVICE,
-                        "method": scope["method"],
-                        "route": getattr(route, "path", scope["path"]),
-                        "status": status,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-                        **context,
-                    },
-                )
+            route = scope.get("route")
+            log_answer(level, scope, route.path if route else scope["path"], status, started)
 
 
-__all__ = ["AccessLog", "BodyLimit", "too_large"]
+def log_answer(level: int, scope: Scope, route: str, status: int, started: float) -> None:
+    """The access log line of one answered request, with the context the route put in
+    ``scope["state"]["log"]``; ``started`` is the request's :func:`time.perf_counter`."""
+    if logger.isEnabledFor(level):
+        logger.log(
+            level,
+            "request answered",
+            extra={
+                "service": SERVICE,
+                "method": scope["method"],
+                "route": route,
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                **scope["state"]["log"],
+            },
+        )
+
+
+__all__ = ["AccessLog", "BodyLimit", "log_answer", "too_large"]

@@ -13,6 +13,12 @@ possible and answers only once the job is durably stored:
 
 Storage failures answer 503 (see :mod:`relayarr.web.errors`): the *arr logs a failure
 the user can see, instead of an event silently lost.
+
+Requests are served by :mod:`relayarr.web.intake`, ahead of FastAPI's middleware and
+routing, which cost as much as storing the job; it runs steps 1 and 2 itself and
+:func:`accept` for the rest. The FastAPI routes here never see a request: they give the
+OpenAPI document its webhook operations (and would serve them, through the same
+:func:`accept`, in an app without the intake).
 """
 
 from __future__ import annotations
@@ -26,14 +32,12 @@ import orjson
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from relayarr.arr import Source, parse_webhook
 from relayarr.errors import MalformedBody
 from relayarr.jobqueue import JSONObject
-from relayarr.web import auth
 from relayarr.web.auth import RequireKey
-from relayarr.web.context import WebContext, connection_context, context
+from relayarr.web.context import WebContext, context
 from relayarr.web.schemas import ErrorOut, WebhookAccepted, WebhookTest
 
 JOB_TYPE = "webhook"
@@ -86,23 +90,27 @@ def decode_body(raw: bytes) -> object:
         raise MalformedBody(f"request body is not valid JSON: {exc}") from None
 
 
-async def receive(
-    request: Request, ctx: WebContext, source: Source, instance: str | None
-) -> Response:
-    """Steps 2 to 5 above, shared by every webhook route."""
+async def accept(
+    ctx: WebContext, source: Source, instance: str | None, raw: bytes, log: dict[str, object]
+) -> tuple[int, bytes]:
+    """Steps 2 to 5 above on a body already read: the status and JSON of the answer.
+
+    ``log`` receives the context of the request's access log line (source, event, title,
+    instance, job_id)."""
     started = time.perf_counter()
-    body = decode_body(await request.body())
+    body = decode_body(raw)
     event = parse_webhook(source, body)
-    log = request.state.log
-    # The event type is the sender's text: keep it to one short printable line in logs.
-    event_type = event.event_type if event.event_type.isprintable() else ascii(event.event_type)
-    log.update(source=source.value, event=event_type[:64])
+    log["source"] = source.value
+    log["event"] = _printable(event.event_type)
     if instance is not None:
         log["instance"] = instance
     if event.is_test:
         ctx.metrics.webhook(source.value, "test")
-        return Response(_TEST_ANSWER, status_code=200, media_type="application/json")
+        return 200, _TEST_ANSWER
     assert isinstance(body, dict), "parse_webhook accepts JSON objects only"
+    title = event.title()
+    if title is not None:
+        log["title"] = _printable(title)
     moment = datetime.fromtimestamp(ctx.queue.clock.now(), UTC)
     received_at = moment.isoformat().replace("+00:00", "Z")
     payload: JSONObject = {
@@ -114,49 +122,43 @@ async def receive(
     job = await ctx.queue.add_job(JOB_TYPE, payload, priority=PRIORITY)
     log["job_id"] = job.id
     ctx.metrics.webhook(source.value, "accepted", time.perf_counter() - started)
-    answer = orjson.dumps({"job_id": job.id, "status": "queued"})
-    return Response(answer, status_code=202, media_type="application/json")
+    return 202, orjson.dumps({"job_id": job.id, "status": "queued"})
 
 
-async def endpoint(request: Request) -> Response:
-    """The webhook routes as served: a plain Starlette endpoint (see :data:`ROUTES`)."""
-    ctx = connection_context(request)
-    auth.check(request, ctx)
-    params = request.path_params
+def _printable(text: str) -> str:
+    """Sender text for a log line: one short printable line."""
+    return (text if text.isprintable() else ascii(text))[:64]
+
+
+def path_params(source: str, instance: str | None) -> tuple[Source, str | None]:
+    """The path's source and instance, checked; :class:`RequestValidationError` (422
+    invalid_request naming ``path.source`` or ``path.instance``) when one is bad."""
     try:
-        source = Source(params["source"])
+        checked = Source(source)
     except ValueError:
         raise _path_error("source", "Input should be 'radarr' or 'sonarr'") from None
-    instance: str | None = params.get("instance")
     if instance is not None and not _INSTANCE.match(instance):
         raise _path_error("instance", f"String should match pattern '{INSTANCE_PATTERN}'")
-    return await receive(request, ctx, source, instance)
+    return checked, instance
 
 
 def _path_error(name: str, message: str) -> RequestValidationError:
     return RequestValidationError([{"type": "value_error", "loc": ("path", name), "msg": message}])
 
 
-ROUTES = [
-    Route(f"{PREFIX}/{{source}}", endpoint, methods=list(METHODS), name="webhook"),
-    Route(
-        f"{PREFIX}/{{source}}/{{instance}}",
-        endpoint,
-        methods=list(METHODS),
-        name="webhook_instance",
-    ),
-]
-"""The routes that serve webhooks. FastAPI's dependency handling costs about as much as
-storing the job (160 us a request here), so the app mounts these plain routes ahead of the
-documented ones below, which never match: they only give the OpenAPI document its
-webhook operations. Both share :func:`receive`, the auth check and the path rules."""
+async def receive(
+    request: Request, ctx: WebContext, source: Source, instance: str | None
+) -> Response:
+    """:func:`accept` for a FastAPI route (the documented operations below)."""
+    status, answer = await accept(ctx, source, instance, await request.body(), request.state.log)
+    return Response(answer, status_code=status, media_type="application/json")
 
 
 async def _documented(
     request: Request,
     source: Source,
     ctx: Annotated[WebContext, Depends(context)],
-) -> Response:  # pragma: no cover - shadowed by ROUTES
+) -> Response:  # pragma: no cover - the intake serves these requests
     return await receive(request, ctx, source, None)
 
 
@@ -165,7 +167,7 @@ async def _documented_instance(
     source: Source,
     instance: Instance,
     ctx: Annotated[WebContext, Depends(context)],
-) -> Response:  # pragma: no cover - shadowed by ROUTES
+) -> Response:  # pragma: no cover - the intake serves these requests
     return await receive(request, ctx, source, instance)
 
 
@@ -198,10 +200,12 @@ for _method in METHODS:
 __all__ = [
     "INSTANCE_PATTERN",
     "JOB_TYPE",
+    "METHODS",
+    "PREFIX",
     "PRIORITY",
-    "ROUTES",
+    "accept",
     "decode_body",
-    "endpoint",
+    "path_params",
     "receive",
     "router",
 ]
