@@ -224,12 +224,14 @@ async def test_a_wake_up_while_nobody_waits_is_not_lost(url: str) -> None:
 
 class ReplyDropper:
     """A TCP proxy in front of the server that, when told, forwards the next request and
-    closes the client's connection instead of passing the reply back: the command ran, but
-    its caller never hears so."""
+    closes the client's connection instead of passing the reply back (``drop_next``), or
+    keeps it open and silent (``hold_next``): the command ran, but its caller never hears
+    so."""
 
     def __init__(self, port: int) -> None:
         self.port = port
         self.drop_next = False
+        self.hold_next = False
         self.dropped = 0
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -247,12 +249,17 @@ class ReplyDropper:
         try:
             while data := await reader.read(65536):
                 drop = self.drop_next and b"EVALSHA" in data
+                hold = self.hold_next and b"EVALSHA" in data
                 up_writer.write(data)
                 await up_writer.drain()
                 reply = await up_reader.read(65536)
-                if drop:
-                    self.drop_next = False
+                if drop or hold:
+                    self.drop_next = self.hold_next = False
                     self.dropped += 1
+                if hold:
+                    while await reader.read(65536):  # silent until the client gives up
+                        pass
+                if drop or hold:
                     return
                 writer.write(reply)
                 await writer.drain()
@@ -273,14 +280,19 @@ class ReplyDropper:
         await self._server.wait_closed()
 
 
-@pytest.fixture
-async def proxied(server: RedisServer) -> AsyncIterator[tuple[Storage, Storage, ReplyDropper]]:
-    """(a handle through the proxy, a direct handle, the proxy) on one fresh queue."""
+@pytest.fixture(params=[None])
+async def proxied(
+    server: RedisServer, request: pytest.FixtureRequest
+) -> AsyncIterator[tuple[Storage, Storage, ReplyDropper]]:
+    """(a handle through the proxy, a direct handle, the proxy) on one fresh queue; an
+    indirect parameter is the proxied handle's ``socket_timeout``."""
     dropper = ReplyDropper(server.port)
     port = await dropper.start()
     async with server.fresh_database() as direct_url:
         clock = FakeClock(START)
         via_url = direct_url.replace(f":{server.port}/", f":{port}/")
+        if request.param is not None:
+            via_url = via_url.replace("?", f"?socket_timeout={request.param}&", 1)
         via = await open_storage(via_url, clock=clock)
         direct = await open_storage(direct_url, clock=clock)
         try:
@@ -342,3 +354,58 @@ async def test_a_cancel_whose_reply_was_lost_fails_clearly(
     assert REDIS_PASSWORD not in str(caught.value)
     assert (await direct.get(added.job.id)).status is JobStatus.CANCELLED
     assert (await via.get(added.job.id)).status is JobStatus.CANCELLED  # the handle recovers
+
+
+# -- a server that stops answering ----------------------------------------------------------
+
+REPLY_TIMEOUT = 0.3  # seconds, the proxied handle's socket_timeout in these tests
+
+
+@pytest.mark.parametrize("proxied", [REPLY_TIMEOUT], indirect=True)
+async def test_a_claim_whose_reply_never_comes_times_out_and_returns_the_same_jobs(
+    proxied: tuple[Storage, Storage, ReplyDropper],
+) -> None:
+    via, _, dropper = proxied
+    clock = via.clock
+    assert isinstance(clock, FakeClock)
+    added = await via.add([job(clock) for _ in range(3)])
+    dropper.hold_next = True
+    claimed = await asyncio.wait_for(via.claim("w", ["t"], 2, 30), HANG_GUARD)
+    assert dropper.dropped == 1
+    assert [j.id for j in claimed] == [result.job.id for result in added[:2]]
+
+
+@pytest.mark.parametrize("proxied", [REPLY_TIMEOUT], indirect=True)
+async def test_a_cancel_whose_reply_never_comes_fails_clearly(
+    proxied: tuple[Storage, Storage, ReplyDropper],
+) -> None:
+    via, direct, dropper = proxied
+    clock = via.clock
+    assert isinstance(clock, FakeClock)
+    [added] = await via.add([job(clock)])
+    dropper.hold_next = True
+    with pytest.raises(StorageUnavailable, match="may or may not have been applied") as caught:
+        await asyncio.wait_for(via.cancel(added.job.id), HANG_GUARD)
+    assert f"no reply from Redis within {REPLY_TIMEOUT:g}s" in str(caught.value)
+    assert (await direct.get(added.job.id)).status is JobStatus.CANCELLED
+    # The handle carries on, and the timer watches later calls as well.
+    [second] = await via.add([job(clock)])
+    dropper.hold_next = True
+    with pytest.raises(StorageUnavailable, match="may or may not have been applied"):
+        await asyncio.wait_for(via.cancel(second.job.id), HANG_GUARD)
+
+
+async def test_a_caller_cancelled_while_its_add_waits_is_cancelled_not_timed_out(
+    proxied: tuple[Storage, Storage, ReplyDropper],
+) -> None:
+    """An add is sent from its caller's task: the caller's own cancellation (here by
+    wait_for) must reach it as such, and the handle must stay usable."""
+    via, direct, dropper = proxied
+    clock = via.clock
+    assert isinstance(clock, FakeClock)
+    dropper.hold_next = True
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(via.add([job(clock)]), 0.2)
+    assert dropper.dropped == 1
+    [added] = await asyncio.wait_for(via.add([job(clock, "other")]), HANG_GUARD)
+    assert (await direct.get(added.job.id)).type == "other"

@@ -45,6 +45,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from relayarr.jobqueue.errors import StorageError, StorageUnavailable
+from relayarr.jobqueue.storage.redis.resp import pack
 from relayarr.jobqueue.storage.redis.scripts import Script
 
 log = logging.getLogger(__name__)
@@ -72,11 +73,17 @@ class Call:
 
     what: str  # operation name for messages
     command: list[str]
+    packed: bytes  # ``command`` as sent (see .resp)
     future: asyncio.Future[Any]
     replay: Replay
     script: Script | None = None
     again_at: int = -1  # index in ``command`` of the again flag (Replay.AGAIN)
     tries: int = field(default=0)
+
+    def send_again(self) -> None:
+        """Mark a Replay.AGAIN call as a repeat (its script then checks for its own work)."""
+        self.command[self.again_at] = "1"
+        self.packed = pack(self.command)
 
 
 def translate(exc: BaseException, where: str) -> StorageError:
@@ -109,7 +116,7 @@ class Client:
         self._pool = pool
         self._where = where
         self._retry_for = retry_for
-        self._timeout = timeout  # for a whole batch: one timer, not one per socket call
+        self._timeout = timeout  # for a whole batch, not per socket call (see _watch)
         self._conn: AbstractConnection = pool.make_connection()  # type: ignore[no-untyped-call]
         self._queue: list[Call] = []
         self._running = False
@@ -120,6 +127,11 @@ class Client:
         self._task: asyncio.Future[None] | None = None
         self._outage_since: float | None = None
         self._last_used = 0.0
+        self._sender: asyncio.Task[Any] | None = None  # the task whose batch is in flight
+        self._sent_at = 0.0
+        self._cancelling = 0
+        self._expired = False
+        self._watchdog: asyncio.TimerHandle | None = None
         self.round_trips = 0
 
     # -- calling ----------------------------------------------------------------------------
@@ -158,9 +170,13 @@ class Client:
     ) -> Any:
         if self._closed:
             raise StorageUnavailable("storage is closed", where=self._where)
+        try:
+            packed = pack(command)
+        except UnicodeEncodeError as exc:
+            raise translate(exc, self._where) from exc
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        call = Call(what, command, future, replay, script, again_at)
+        call = Call(what, command, packed, future, replay, script, again_at)
         if not self._running:
             self._running = True
             self._idle.clear()
@@ -206,40 +222,75 @@ class Client:
             return []
         conn = self._conn
         loop = asyncio.get_running_loop()
+        now = loop.time()
+        task = self._watch(loop, now)
+        replies: list[Any] = []
+        sent = False
         try:
             # A connection idle for a while may have been closed by the server (a restart):
             # find out before sending, while a retry is still certainly safe.
-            if not conn.is_connected or loop.time() - self._last_used > IDLE_CHECK:
+            if not conn.is_connected or now - self._last_used > IDLE_CHECK:
                 await self._pool.ensure_connection(conn)
+            self._recovered()
+            self._last_used = now
+            sent = True
+            packed = batch[0].packed if len(batch) == 1 else b"".join(c.packed for c in batch)
+            await conn.send_packed_command(packed, check_health=False)
+            self.round_trips += 1
+            for _ in batch:
+                try:
+                    replies.append(await conn.read_response())
+                except ResponseError as exc:
+                    replies.append(exc)
         except BaseException as exc:
+            error = self._timed_out(task, exc)
             await conn.disconnect(nowait=True)
-            if not isinstance(exc, Exception):
+            if error is None:
                 raise
-            return await self._not_sent(batch, exc)
-        self._recovered()
-        self._last_used = loop.time()
-        replies: list[Any] = []
-        try:
-            async with asyncio.timeout(self._timeout):
-                await conn.send_packed_command(
-                    conn.pack_commands([call.command for call in batch]), check_health=False
-                )
-                self.round_trips += 1
-                for _ in batch:
-                    try:
-                        replies.append(await conn.read_response())
-                    except ResponseError as exc:
-                        replies.append(exc)
-        except TimeoutError:
-            await conn.disconnect(nowait=True)
-            error = RedisTimeoutError(f"no reply from Redis within {self._timeout:g}s")
-            return await self._lost(batch, replies, error)
-        except BaseException as exc:
-            await conn.disconnect(nowait=True)
-            if not isinstance(exc, Exception):
-                raise
-            return await self._lost(batch, replies, exc)
+            if sent:
+                return await self._lost(batch, replies, error)
+            return await self._not_sent(batch, error)
+        finally:
+            self._sender = None
         return await self._settle(batch, replies)
+
+    # One timer watches the batch in flight, instead of one asyncio.timeout per batch (about
+    # 5 us each, a twentieth of an add's client time): it fires at most once per ``timeout``
+    # seconds, and cancels the sending task only when its batch has waited that long.
+
+    def _watch(self, loop: asyncio.AbstractEventLoop, now: float) -> asyncio.Task[Any]:
+        """Start the reply timeout for a batch sent at ``now`` by the current task."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._sender = task
+        self._sent_at = now
+        self._cancelling = task.cancelling()
+        self._expired = False
+        if self._watchdog is None:
+            self._watchdog = loop.call_at(now + self._timeout, self._check_sender)
+        return task
+
+    def _check_sender(self) -> None:
+        self._watchdog = None
+        sender = self._sender
+        if sender is None:
+            return  # idle: the next batch starts the timer again
+        loop = sender.get_loop()
+        due = self._sent_at + self._timeout
+        if loop.time() < due:
+            self._watchdog = loop.call_at(due, self._check_sender)
+            return
+        self._expired = True
+        sender.cancel()
+
+    def _timed_out(self, task: asyncio.Task[Any], exc: BaseException) -> Exception | None:
+        """What a batch's failure means: the watchdog's cancellation is a timeout; other
+        errors stand; None for a cancellation (or exit) from elsewhere, to be re-raised."""
+        if isinstance(exc, asyncio.CancelledError):
+            if self._expired and task.uncancel() <= self._cancelling:
+                return RedisTimeoutError(f"no reply from Redis within {self._timeout:g}s")
+            return None
+        return exc if isinstance(exc, Exception) else None
 
     async def _settle(self, batch: list[Call], replies: list[Any]) -> list[Call]:
         """Answer the calls that have replies; returns those to send again (NOSCRIPT)."""
@@ -300,7 +351,7 @@ class Client:
                     )
                 continue
             if call.replay is Replay.AGAIN:
-                call.command[call.again_at] = "1"
+                call.send_again()
             rest.append(call)
         if rest:
             await self._backoff(rest, exc)
@@ -411,4 +462,7 @@ class Client:
         self._closed = True
         self._closing.set()
         await self._idle.wait()
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         await self._conn.disconnect()
