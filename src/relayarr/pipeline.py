@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 
-from relayarr.arr import Source, parse_webhook
+from relayarr.arr import ArrEvent, Source, parse_webhook
 from relayarr.errors import PayloadInvalid
-from relayarr.jobqueue import Job, JobQueue, JSONValue, PermanentFailure
+from relayarr.jobqueue import Job, JobQueue, JSONObject, JSONValue, PermanentFailure
 
 log = logging.getLogger(__name__)
 
@@ -30,15 +30,66 @@ body's ``instanceName``.
 _SOURCES = {source.value: source for source in Source}
 
 
-async def handle_webhook(job: Job) -> JSONValue:
+class ParsedWebhooks:
+    """Webhook events the web intake parsed in this process, held for their job's handler.
+
+    The intake parses and checks every body before storing it; when the job then runs in
+    the same process (``relayarr serve`` with its workers, the default), the handler takes
+    the event from here instead of parsing the stored body again. A job run by another
+    process, retried, or pushed out by ``capacity`` newer webhooks is parsed from its
+    payload as before: this only ever saves work.
+    """
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._events: dict[int, ArrEvent] = {}
+        self._capacity = capacity
+
+    def keep(self, job_id: int, event: ArrEvent) -> None:
+        """Hold ``event``, parsed from the body stored in job ``job_id``."""
+        events = self._events
+        events[job_id] = event
+        if len(events) > self._capacity:
+            del events[next(iter(events))]  # the oldest: dicts keep insertion order
+
+    def take(self, job_id: int) -> ArrEvent | None:
+        """The event held for ``job_id``, once; None when none is."""
+        return self._events.pop(job_id, None)
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+
+async def handle_webhook(job: Job, parsed: ParsedWebhooks | None = None) -> JSONValue:
     """Parse a stored webhook and return its :meth:`~relayarr.arr.ArrEvent.summary`,
-    plus ``endpoint_instance`` when the URL named one.
+    plus ``endpoint_instance`` when the URL named one. With ``parsed``, an event the
+    intake held for this job is used instead of parsing the payload again.
 
     Fails permanently (retrying cannot help) when the payload lacks a known ``source`` or
     a ``body``, or the body no longer parses: the web service accepted it with the same
     parser, so that means the parser changed since, and the message names the field.
     """
     payload = job.payload
+    event = parsed.take(job.id) if parsed is not None else None
+    if event is None:
+        event = _parse_stored(payload)
+    summary = event.summary()
+    instance = payload.get("instance")
+    if isinstance(instance, str):
+        summary["endpoint_instance"] = instance
+    if log.isEnabledFor(logging.DEBUG):  # the intake logged its arrival at INFO
+        log.debug(
+            "webhook summarised",
+            extra={
+                "source": event.source.value,
+                "event": event.event_type,
+                "known": event.known,
+                "title": summary["title"],
+            },
+        )
+    return summary
+
+
+def _parse_stored(payload: JSONObject) -> ArrEvent:
     raw_source = payload.get("source")
     source = _SOURCES.get(raw_source) if isinstance(raw_source, str) else None
     if source is None:
@@ -46,28 +97,22 @@ async def handle_webhook(job: Job) -> JSONValue:
     if "body" not in payload:
         raise PermanentFailure("webhook job has no body")
     try:
-        event = parse_webhook(source, payload["body"])
+        return parse_webhook(source, payload["body"])
     except PayloadInvalid as exc:
         raise PermanentFailure(f"stored {source} webhook no longer parses: {exc}") from exc
-    summary = event.summary()
-    instance = payload.get("instance")
-    if isinstance(instance, str):
-        summary["endpoint_instance"] = instance
-    log.info(
-        "webhook received",
-        extra={
-            "source": source.value,
-            "event": event.event_type,
-            "known": event.known,
-            "title": summary["title"],
-        },
-    )
-    return summary
 
 
-def register(queue: JobQueue) -> None:
-    """Register the pipeline's handlers on ``queue`` (called by the composition root)."""
-    queue.register(WEBHOOK, handle_webhook)
+def register(queue: JobQueue, parsed: ParsedWebhooks | None = None) -> None:
+    """Register the pipeline's handlers on ``queue`` (called by the composition root);
+    ``parsed`` is the hand-off from a web intake in this process, if there is one."""
+    if parsed is None:
+        queue.register(WEBHOOK, handle_webhook)
+        return
+
+    async def webhook(job: Job) -> JSONValue:
+        return await handle_webhook(job, parsed)
+
+    queue.register(WEBHOOK, webhook)
 
 
-__all__ = ["WEBHOOK", "handle_webhook", "register"]
+__all__ = ["WEBHOOK", "ParsedWebhooks", "handle_webhook", "register"]
