@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -21,6 +22,7 @@ from relayarr.jobqueue.errors import InvalidURL, StorageUnavailable
 from relayarr.jobqueue.models import JobQuery, JobStatus, NewJob
 from relayarr.jobqueue.storage import Storage, open_storage
 from relayarr.jobqueue.storage.redis.options import RedisOptions, redact
+from relayarr.jobqueue.storage.redis.scripts import load_scripts
 from servers import REDIS_PASSWORD, RedisServer, redis_server
 
 HANG_GUARD = 60.0  # seconds; only against hanging
@@ -163,6 +165,29 @@ async def test_rediss_url_talks_tls(tls_server: RedisServer) -> None:
     with pytest.raises(StorageUnavailable) as caught:
         await open_storage(untrusted)
     assert REDIS_PASSWORD not in str(caught.value)
+
+
+# -- scripts --------------------------------------------------------------------------------
+
+
+def defined(source: str) -> set[str]:
+    return set(re.findall(r"^local (?:function )?(\w+)", source, re.MULTILINE))
+
+
+def test_a_script_carries_only_the_helpers_it_uses() -> None:
+    scripts = {name: defined(script.source) for name, script in load_scripts().items()}
+    # add_jobs calls read (a held unique key), which needs FIELDS: found through the chain
+    assert {"P", "add_jobs", "place", "wake", "wake_sent", "enter", "count", "read"} <= (
+        scripts["add"]
+    )
+    assert "FIELDS" in scripts["add"]
+    assert not {"archive", "forget", "holds", "requeue", "leave"} & scripts["add"]
+    assert scripts["last_event_id"] == {"P"}
+
+
+def test_every_script_compiles_on_the_server(server: RedisServer) -> None:
+    for script in load_scripts().values():
+        assert server.command("SCRIPT", "LOAD", script.source) == script.sha
 
 
 async def test_prefixes_keep_queues_apart(server: RedisServer) -> None:
