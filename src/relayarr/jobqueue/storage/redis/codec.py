@@ -100,17 +100,22 @@ def finished(job: Job, status: JobStatus, now: float, result_json: str | None) -
     )
 
 
-def job_args(jobs: Sequence[NewJob]) -> list[str]:
-    """The 9 values per job that ``add_jobs`` in _lib.lua reads."""
+def job_args(jobs: Sequence[NewJob], now: float, now_text: str) -> list[str]:
+    """The 9 values per job that ``add_jobs`` in _lib.lua reads; ``now_text`` is
+    ``num(now)``, reused for the many jobs due at once."""
+    if not jobs:
+        return []
+    now_key = run_key(now)
     args: list[str] = []
     for new in jobs:
+        run_at = new.run_at
         args += (
             new.type,
             new.payload_json,
             str(new.priority),
             str(new.max_attempts),
-            num(new.run_at),
-            run_key(new.run_at),
+            now_text if run_at == now else num(run_at),
+            now_key if run_at == now else run_key(run_at),
             new.unique_key or "",
             "1" if new.debounce else "0",
             "" if new.parent_id is None else str(new.parent_id),

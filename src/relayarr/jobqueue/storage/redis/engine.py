@@ -197,7 +197,10 @@ class RedisStorage:
         if not jobs:
             return []
         now = self._clock.now()
-        reply = await self._run("add", [num(now), *job_args(jobs)], Replay.SAFE, eager=True)
+        now_text = num(now)
+        reply = await self._run(
+            "add", [now_text, *job_args(jobs, now, now_text)], Replay.SAFE, eager=True
+        )
         return self._added(jobs, reply, now)
 
     @staticmethod
@@ -207,7 +210,7 @@ class RedisStorage:
         for index, new in enumerate(jobs):
             created, value = reply[2 * index], reply[2 * index + 1]
             if created:
-                out.append(Added(new_job(new, int(value), created_at, now), created=True))
+                out.append(Added.new(new_job(new, int(value), created_at, now)))
             else:
                 out.append(Added(to_job(value), created=False))
         return out
@@ -248,18 +251,19 @@ class RedisStorage:
         self, lease: Lease, result_json: str | None, follow_ups: Sequence[NewJob] = ()
     ) -> tuple[Job, list[Added]]:
         now = self._clock.now()
+        now_text = num(now)
         # A job this handle claimed is known: the script need not send it back. While the
         # lease holds nobody else can change it, and the script checks that it holds.
         claimed = self._leased.pop((lease.job_id, lease.token), None)
         args = [
-            num(now),
+            now_text,
             str(lease.job_id),
             lease.token,
             "0" if result_json is None else "1",
             result_json or "",
             "0",
             "1" if claimed is None else "0",
-            *job_args(follow_ups),
+            *job_args(follow_ups, now, now_text),
         ]
         reply = await self._run("complete", args, Replay.AGAIN, again_at=6)
         if reply is None:
