@@ -10,6 +10,7 @@ scans and player notifications replaces that summary-only step when those servic
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 
 from relayarr.arr import ArrEvent, Source, parse_webhook
 from relayarr.errors import PayloadInvalid
@@ -41,7 +42,9 @@ class ParsedWebhooks:
     """
 
     def __init__(self, capacity: int = 1024) -> None:
-        self._events: dict[int, ArrEvent] = {}
+        # OrderedDict, not dict: dropping a plain dict's first key again and again makes
+        # finding the next first key walk over every hole left before it.
+        self._events: OrderedDict[int, ArrEvent] = OrderedDict()
         self._capacity = capacity
 
     def keep(self, job_id: int, event: ArrEvent) -> None:
@@ -49,7 +52,7 @@ class ParsedWebhooks:
         events = self._events
         events[job_id] = event
         if len(events) > self._capacity:
-            del events[next(iter(events))]  # the oldest: dicts keep insertion order
+            events.popitem(last=False)  # the oldest
 
     def take(self, job_id: int) -> ArrEvent | None:
         """The event held for ``job_id``, once; None when none is."""
