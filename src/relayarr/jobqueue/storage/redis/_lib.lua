@@ -164,17 +164,18 @@ end
 -- Add jobs described by ARGV[first..], 9 values each: type, payload, priority,
 -- max_attempts, run_at, rk, unique_key ('' for none), debounce ('1'/'0'), parent_id ('').
 -- Returns a flat list: per job either 1, id (created) or 0, {fields} (held key).
+-- Each redis.call costs about 2 us, so a new job takes as few as its indexes allow: one
+-- HSET with all its fields, and enter()'s two writes made here, where the count only grows.
 local function add_jobs(first, now)
   local out = {}
-  local i = first
-  while i <= #ARGV do
+  local n = 0
+  local ids, unique, pending, counts = P .. 'ids', P .. 'unique', P .. 'st:pending', P .. 'counts'
+  for i = first, #ARGV, 9 do
     local jtype, payload, priority, max_attempts, run_at, rk, ukey, debounce, parent =
-      ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6],
-      ARGV[i + 7], ARGV[i + 8]
-    i = i + 9
+      unpack(ARGV, i, i + 8)
     local holder = false
     if ukey ~= '' then
-      holder = redis.call('HGET', P .. 'unique', ukey)
+      holder = redis.call('HGET', unique, ukey)
     end
     if holder then
       if debounce == '1' then
@@ -185,29 +186,40 @@ local function add_jobs(first, now)
           place(holder, f[3], f[4], run_at, rk, now)
         end
       end
-      out[#out + 1] = 0
-      out[#out + 1] = read(holder)
+      out[n + 1] = 0
+      out[n + 2] = read(holder)
     else
-      local id = redis.call('INCR', P .. 'ids')
+      local id = redis.call('INCR', ids)
       local key = jkey(id)
-      redis.call('HSET', key, 'id', id, 'type', jtype, 'payload', payload, 'priority', priority,
-        'status', 'pending', 'attempts', 0, 'max_attempts', max_attempts, 'run_at', run_at,
-        'created_at', now, 'rescues', 0, 'rk', rk)
-      if ukey ~= '' then
-        redis.call('HSET', key, 'unique_key', ukey)
-        redis.call('HSET', P .. 'unique', ukey, id)
-        redis.call('ZADD', P .. 'uk:' .. ukey, id, id)
-      end
-      if parent ~= '' then
-        redis.call('HSET', key, 'parent_id', parent)
-        redis.call('ZADD', P .. 'par:' .. parent, id, id)
+      if ukey == '' and parent == '' then
+        redis.call('HSET', key, 'id', id, 'type', jtype, 'payload', payload, 'priority',
+          priority, 'status', 'pending', 'attempts', 0, 'max_attempts', max_attempts, 'run_at',
+          run_at, 'created_at', now, 'rescues', 0, 'rk', rk)
+      else
+        local set = { 'id', id, 'type', jtype, 'payload', payload, 'priority', priority,
+          'status', 'pending', 'attempts', 0, 'max_attempts', max_attempts, 'run_at', run_at,
+          'created_at', now, 'rescues', 0, 'rk', rk }
+        if ukey ~= '' then
+          set[#set + 1] = 'unique_key'
+          set[#set + 1] = ukey
+          redis.call('HSET', unique, ukey, id)
+          redis.call('ZADD', P .. 'uk:' .. ukey, id, id)
+        end
+        if parent ~= '' then
+          set[#set + 1] = 'parent_id'
+          set[#set + 1] = parent
+          redis.call('ZADD', P .. 'par:' .. parent, id, id)
+        end
+        redis.call('HSET', key, unpack(set))
       end
       redis.call('ZADD', P .. 'ty:' .. jtype, id, id)
-      enter(id, 'pending', jtype)
+      redis.call('ZADD', pending, id, id)
+      redis.call('HINCRBY', counts, 'pending\t' .. jtype, 1)
       place(id, jtype, priority, run_at, rk, now)
-      out[#out + 1] = 1
-      out[#out + 1] = id
+      out[n + 1] = 1
+      out[n + 2] = id
     end
+    n = n + 2
   end
   return out
 end
