@@ -378,3 +378,13 @@ async def test_the_intake_hands_the_parsed_event_to_a_handler_here(tmp_path: Pat
     event = parsed.take(accepted.json()["job_id"])
     assert event is not None
     assert (event.event_type, event.title()) == ("Download", "Arrival")
+
+
+async def test_nulls_are_read_as_absent_but_stored_as_sent(service: Service) -> None:
+    body = fixture_body("radarr", "download")
+    body["isUpgrade"] = None
+    body["movie"]["tmdbId"] = None  # type: ignore[index]
+    response = await service.client.post("/api/v1/webhooks/radarr", json=body)
+    assert response.status_code == 202, response.text
+    job = await service.queue.get_job(response.json()["job_id"])
+    assert job.payload["body"] == body

@@ -2,7 +2,8 @@
 
 The *arr apps serialise with Newtonsoft (``NullValueHandling.Ignore``), so a null field is
 simply absent; and fields come and go between versions. Every model here therefore ignores
-unknown fields, reads an explicit null as absent, and gives almost every field a default;
+unknown fields and gives almost every field a default, and :func:`~relayarr.arr.parse_webhook`
+reads an explicit null as absent (it drops null members before validating);
 the few a pipeline cannot do without are checked by each event's
 :meth:`ArrPayload.problems` instead of making whole objects mandatory.
 
@@ -20,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
 
 from relayarr.errors import FieldError
@@ -38,15 +39,6 @@ class ArrModel(BaseModel):
         extra="ignore",
         frozen=True,
     )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _absent_if_null(cls, data: object) -> object:
-        """Treat an explicit null as absent, so defaults apply: the apps omit nulls, but a
-        relay or an older version that writes them must not be refused for it."""
-        if isinstance(data, dict) and None in data.values():
-            return {key: value for key, value in data.items() if value is not None}
-        return data
 
 
 def _quality_name(value: object) -> object:

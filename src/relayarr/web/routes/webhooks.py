@@ -99,7 +99,7 @@ async def accept(
     instance, job_id)."""
     started = time.perf_counter()
     body = decode_body(raw)
-    event = parse_webhook(source, body)
+    event = parse_webhook(source, body, raw=raw)
     log["source"] = source.value
     log["event"] = _printable(event.event_type)
     if instance is not None:
