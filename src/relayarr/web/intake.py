@@ -23,7 +23,7 @@ import logging
 import re
 import time
 
-from starlette.datastructures import Headers, QueryParams
+from starlette.datastructures import QueryParams
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import Receive, Scope, Send
 
@@ -62,11 +62,11 @@ class WebhookIntake:
         answered = False
         try:
             source, instance = path[1], path[2]
-            headers = Headers(scope=scope)
+            headers = _read_headers(scope["headers"])
             query = QueryParams(scope["query_string"]) if scope["query_string"] else _NO_QUERY
             require(self.ctx.api_key, headers, query)
             checked, instance = path_params(source, instance)
-            raw = await self._body(receive, headers)
+            raw = await self._body(receive, headers.get("content-length"))
             status, answer = await accept(self.ctx, checked, instance, raw, log)
             answered = True
             await send(
@@ -87,11 +87,10 @@ class WebhookIntake:
             route = _ROUTE if path[2] is None else _ROUTE_INSTANCE
             log_answer(logging.INFO, scope, route, status, started)
 
-    async def _body(self, receive: Receive, headers: Headers) -> bytes:
+    async def _body(self, receive: Receive, declared: str | None) -> bytes:
         """The request body, refused (413) past ``max_body_bytes``: by Content-Length
-        before reading anything, else as soon as the bytes received pass it."""
+        (``declared``) before reading anything, else as soon as the bytes received pass it."""
         limit = self.ctx.max_body_bytes
-        declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise too_large(limit)
         chunks: list[bytes] = []
@@ -109,6 +108,17 @@ class WebhookIntake:
                 return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
+def _read_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """The headers the intake reads, first value of each, decoded as Starlette's
+    ``Headers`` would (one pass; a missing header costs nothing)."""
+    found: dict[str, str] = {}
+    for name, value in raw:
+        if name in _READ and (key := name.decode("latin-1")) not in found:
+            found[key] = value.decode("latin-1")
+    return found
+
+
+_READ = frozenset({b"x-api-key", b"authorization", b"content-length"})
 _NO_QUERY: dict[str, str] = {}
 
 __all__ = ["WebhookIntake"]

@@ -95,6 +95,9 @@ class Metrics:
             buckets=_ACK_BUCKETS,
             registry=registry,
         )
+        # labels() checks and locks on every call: webhook children are looked up once.
+        self._webhook_counts: dict[tuple[str, str], Counter] = {}
+        self._webhook_acks: dict[str, Histogram] = {}
         self.breakers = Gauge(
             "relayarr_breaker_state",
             "Circuit breaker phase (1 for the current phase)",
@@ -117,9 +120,15 @@ class Metrics:
 
     def webhook(self, source: str, outcome: str, seconds: float | None = None) -> None:
         """Count one webhook request; ``seconds`` is the ack time of an accepted one."""
-        self.webhooks.labels(source, outcome).inc()
+        counter = self._webhook_counts.get((source, outcome))
+        if counter is None:
+            counter = self._webhook_counts[source, outcome] = self.webhooks.labels(source, outcome)
+        counter.inc()
         if seconds is not None:
-            self.ack.labels(source).observe(seconds)
+            ack = self._webhook_acks.get(source)
+            if ack is None:
+                ack = self._webhook_acks[source] = self.ack.labels(source)
+            ack.observe(seconds)
 
     def render(self, stats: QueueStats, breakers: list[BreakerState]) -> bytes:
         """The text exposition, with the storage snapshot ``stats`` and ``breakers``."""
