@@ -253,6 +253,7 @@ class ReplyDropper:
     def __init__(self, port: int) -> None:
         self.port = port
         self.drop_next = False
+        self.drop_more = 0  # further requests to drop after drop_next, each on a new connection
         self.hold_next = False
         self.dropped = 0
         self._server: asyncio.Server | None = None
@@ -276,7 +277,9 @@ class ReplyDropper:
                 await up_writer.drain()
                 reply = await up_reader.read(65536)
                 if drop or hold:
-                    self.drop_next = self.hold_next = False
+                    self.drop_next = self.drop_more > 0
+                    self.drop_more = max(self.drop_more - 1, 0)
+                    self.hold_next = False
                     self.dropped += 1
                 if hold:
                     while await reader.read(65536):  # silent until the client gives up
@@ -308,6 +311,8 @@ async def proxied(
 ) -> AsyncIterator[tuple[Storage, Storage, ReplyDropper]]:
     """(a handle through the proxy, a direct handle, the proxy) on one fresh queue; an
     indirect parameter is the proxied handle's ``socket_timeout``."""
+    for script in load_scripts().values():  # a NOSCRIPT reply must not be what is dropped
+        server.command("SCRIPT", "LOAD", script.source)
     dropper = ReplyDropper(server.port)
     port = await dropper.start()
     async with server.fresh_database() as direct_url:
@@ -431,3 +436,19 @@ async def test_a_caller_cancelled_while_its_add_waits_is_cancelled_not_timed_out
     assert dropper.dropped == 1
     [added] = await asyncio.wait_for(via.add([job(clock, "other")]), HANG_GUARD)
     assert (await direct.get(added.job.id)).type == "other"
+
+
+@pytest.mark.parametrize("proxied", [0.1], indirect=True)
+async def test_waiting_out_lost_replies_is_not_taken_for_a_reply_overdue(
+    proxied: tuple[Storage, Storage, ReplyDropper],
+) -> None:
+    """Four replies lost in a row: the backoff before the fourth try (0.2-0.4 s) outlasts
+    the 0.1 s reply timeout, which must not fire while nothing is in flight."""
+    via, direct, dropper = proxied
+    clock = via.clock
+    assert isinstance(clock, FakeClock)
+    added = await direct.add([job(clock) for _ in range(3)])
+    dropper.drop_next, dropper.drop_more = True, 3
+    claimed = await asyncio.wait_for(via.claim("w", ["t"], 2, 30), HANG_GUARD)
+    assert dropper.dropped == 4
+    assert [j.id for j in claimed] == [result.job.id for result in added[:2]]

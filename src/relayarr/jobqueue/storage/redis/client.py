@@ -243,6 +243,7 @@ class Client:
                 except ResponseError as exc:
                     replies.append(exc)
         except BaseException as exc:
+            self._sender = None  # before any wait below: a backoff is not a reply overdue
             error = self._timed_out(task, exc)
             await conn.disconnect(nowait=True)
             if error is None:
@@ -250,8 +251,7 @@ class Client:
             if sent:
                 return await self._lost(batch, replies, error)
             return await self._not_sent(batch, error)
-        finally:
-            self._sender = None
+        self._sender = None
         return await self._settle(batch, replies)
 
     # One timer watches the batch in flight, instead of one asyncio.timeout per batch (about
