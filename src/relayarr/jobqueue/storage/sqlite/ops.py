@@ -269,6 +269,11 @@ def _add(conn: sqlite3.Connection, jobs: Sequence[NewJob], now: float) -> list[A
 
 def insert_one(conn: sqlite3.Connection, new: NewJob, now: float) -> list[Added]:
     """Insert one job without a unique key (a producer's usual add): one statement."""
+    return new_added((new,), _insert_one(conn, new, now), now)
+
+
+def _insert_one(conn: sqlite3.Connection, new: NewJob, now: float) -> int:
+    """Insert one job that cannot collide under the next free id; that id."""
     job_id = conn.execute(
         Q["insert_one_job"],
         (
@@ -278,12 +283,12 @@ def insert_one(conn: sqlite3.Connection, new: NewJob, now: float) -> list[Added]
             new.max_attempts,
             new.run_at,
             now,
-            None,
+            new.unique_key,
             new.parent_id,
         ),
     ).lastrowid
     assert job_id is not None
-    return new_added((new,), job_id, now)
+    return job_id
 
 
 def insert_many(
@@ -291,21 +296,7 @@ def insert_many(
 ) -> list[Added]:
     """Insert jobs known not to collide, under consecutive fresh ids (we hold the write lock)."""
     if len(jobs) == 1:
-        new = jobs[0]
-        first = conn.execute(
-            Q["insert_one_job"],
-            (
-                new.type,
-                new.payload_json,
-                new.priority,
-                new.max_attempts,
-                new.run_at,
-                now,
-                new.unique_key,
-                new.parent_id,
-            ),
-        ).lastrowid
-        assert first is not None
+        first = _insert_one(conn, jobs[0], now)
     else:
         first = conn.execute(Q["next_id"]).fetchone()[0]
         conn.executemany(Q["insert_job"], insert_params(jobs, first, now))
