@@ -58,7 +58,6 @@ def build_queue(
     setups: Sequence[HandlerSetup] = (),
     strict_types: bool = True,
     share_events: bool = False,
-    parsed_webhooks: pipeline.ParsedWebhooks | None = None,
 ) -> JobQueue:
     """A JobQueue on ``storage`` configured from ``settings.queue``, with relayarr's own
     handlers and then those registered by each of ``setups`` (see :func:`import_setups`).
@@ -67,8 +66,6 @@ def build_queue(
     ``share_events`` writes the queue's events to the storage's shared event log when the
     engine keeps one, for long-running processes (serve, worker) whose events the web
     node shows; they must ``stop()`` or ``flush_events()`` the queue before closing storage.
-    ``parsed_webhooks`` lets the webhook handler take events a web app in this process has
-    just parsed (pass the same object to :func:`relayarr.web.create_app`).
     Raises :class:`AppError` when a setup fails or two register the same type.
     """
     options = settings.queue
@@ -80,7 +77,7 @@ def build_queue(
         strict_types=strict_types,
         share_events=share_events and storage.capabilities.cross_process_events,
     )
-    register_builtin_handlers(queue, settings, parsed_webhooks)
+    register_builtin_handlers(queue, settings)
     for setup in setups:
         name = f"{getattr(setup, '__module__', '?')}:{getattr(setup, '__qualname__', setup)}"
         try:
@@ -94,11 +91,9 @@ def build_queue(
     return queue
 
 
-def register_builtin_handlers(
-    queue: JobQueue, settings: Settings, parsed_webhooks: pipeline.ParsedWebhooks | None = None
-) -> None:
+def register_builtin_handlers(queue: JobQueue, settings: Settings) -> None:
     """Register relayarr's own job handlers (the pipeline: "webhook", "scan-movie"...)."""
-    pipeline.register(queue, parsed_webhooks)
+    pipeline.register(queue)
 
 
 def import_setups(specs: Sequence[str]) -> list[HandlerSetup]:

@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 
 from relayarr.app import build_queue
-from relayarr.arr import Source, parse_webhook
 from relayarr.config import Settings
 from relayarr.jobqueue import EventKind, Job, JobQueue, JobStatus, Storage, open_storage
-from relayarr.pipeline import WEBHOOK, ParsedWebhooks
+from relayarr.pipeline import WEBHOOK
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "arr"
 
@@ -125,50 +124,3 @@ async def test_a_job_that_cannot_parse_fails_at_once(
     assert (failed.status, failed.attempts) == (JobStatus.FAILED, 1)
     assert failed.last_error is not None
     assert message in failed.last_error
-
-
-async def test_an_event_handed_over_by_the_web_intake_is_not_parsed_again(
-    storage: Storage, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    parsed = ParsedWebhooks()
-    queue = build_queue(Settings(), storage, parsed_webhooks=parsed)
-    body = fixture("radarr/download.json")
-    held = await queue.add_job(WEBHOOK, stored("radarr", body), priority=1)
-    parsed.keep(held.id, parse_webhook(Source.RADARR, body))
-    parses: list[object] = []
-
-    def counting(source: Source, body: object) -> object:
-        parses.append(body)
-        return parse_webhook(source, body)
-
-    monkeypatch.setattr("relayarr.pipeline.parse_webhook", counting)
-    unheld = {"eventType": "Grab", "movie": {"title": "Heat"}}
-    events = queue.events.subscribe(kinds={EventKind.COMPLETED, EventKind.FAILED})
-    await queue.start()
-    try:
-        other = await queue.add_job(WEBHOOK, stored("radarr", unheld), priority=1)
-        waiting = {held.id, other.id}
-        async with asyncio.timeout(5.0):
-            async for event in events:
-                waiting.discard(event.job_id or 0)
-                if not waiting:
-                    break
-    finally:
-        await queue.stop(timeout=1.0)
-    first, second = await queue.get_job(held.id), await queue.get_job(other.id)
-    assert parses == [unheld]
-    assert (first.status, second.status) == (JobStatus.COMPLETED, JobStatus.COMPLETED)
-    assert isinstance(first.result, dict)
-    assert first.result["title"] == "Arrival"
-    assert len(parsed) == 0
-
-
-def test_the_hand_over_keeps_the_newest_events_only() -> None:
-    parsed = ParsedWebhooks(capacity=2)
-    event = parse_webhook(Source.RADARR, {"eventType": "Test"})
-    for job_id in (1, 2, 3):
-        parsed.keep(job_id, event)
-    assert len(parsed) == 2
-    assert parsed.take(1) is None
-    assert parsed.take(3) is event
-    assert parsed.take(3) is None

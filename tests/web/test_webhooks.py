@@ -5,16 +5,11 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from relayarr.app import build_queue
-from relayarr.config import ServerSettings, Settings
-from relayarr.jobqueue import JobQuery, JobStatus, StorageUnavailable, open_storage
-from relayarr.pipeline import ParsedWebhooks
-from relayarr.web import create_app
+from relayarr.jobqueue import JobQuery, JobStatus, StorageUnavailable
 from web.conftest import KEY, SMALL_LIMIT, Service, fixture_body, fixture_names
 
 RADARR_EVENTS = [name for name in fixture_names("radarr") if name != "test"]
@@ -353,31 +348,6 @@ async def test_a_body_in_many_chunks_is_stored_whole(service: Service) -> None:
     assert response.status_code == 202, response.text
     job = await service.queue.get_job(response.json()["job_id"])
     assert job.payload["body"] == json.loads(raw)
-
-
-async def test_the_intake_hands_the_parsed_event_to_a_handler_here(tmp_path: Path) -> None:
-    storage = await open_storage(f"sqlite:///{tmp_path}/queue.db")
-    parsed = ParsedWebhooks()
-    queue = build_queue(Settings(data_dir=tmp_path), storage, parsed_webhooks=parsed)
-    app = create_app(queue, ServerSettings(), api_key=KEY, parsed_webhooks=parsed)
-    transport = httpx.ASGITransport(app=app)
-    try:
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://relayarr.test", headers={"X-Api-Key": KEY}
-        ) as client:
-            accepted = await client.post(
-                "/api/v1/webhooks/radarr", json=fixture_body("radarr", "download")
-            )
-            tested = await client.post(
-                "/api/v1/webhooks/radarr", json=fixture_body("radarr", "test")
-            )
-    finally:
-        await storage.aclose()
-    assert (accepted.status_code, tested.status_code) == (202, 200)
-    assert len(parsed) == 1
-    event = parsed.take(accepted.json()["job_id"])
-    assert event is not None
-    assert (event.event_type, event.title()) == ("Download", "Arrival")
 
 
 async def test_nulls_are_read_as_absent_but_stored_as_sent(service: Service) -> None:

@@ -18,7 +18,6 @@ from starlette.types import Receive, Scope, Send
 
 from relayarr.config import ServerSettings
 from relayarr.jobqueue import JobQueue
-from relayarr.pipeline import ParsedWebhooks
 from relayarr.web import errors
 from relayarr.web.context import WebContext
 from relayarr.web.feed import DEFAULT_CAPACITY, EventFeed
@@ -54,7 +53,6 @@ def create_app(
     api_key: str,
     workers: bool = True,
     event_capacity: int = DEFAULT_CAPACITY,
-    parsed_webhooks: ParsedWebhooks | None = None,
 ) -> RelayarrApp:
     """The HTTP service over ``queue``: webhooks, the JSON API, events, health, metrics.
 
@@ -62,8 +60,6 @@ def create_app(
     ``server.metrics_public``); ``workers`` is reported by health. The app's lifespan
     follows the storage's shared event log when the queue shares events; otherwise it
     records this process's events from creation on (for /metrics and the WebSocket).
-    ``parsed_webhooks``, shared with :func:`relayarr.app.build_queue`, hands each stored
-    webhook's parsed event to the handler in this process, which then need not parse it.
     """
     if not api_key:
         raise ValueError("an API key is required")
@@ -98,7 +94,6 @@ def create_app(
         workers=workers,
         events=feed,
         metrics=metrics,
-        parsed_webhooks=parsed_webhooks,
     )
     errors.install(app)
     for router in ROUTERS:

@@ -13,7 +13,6 @@ from fastapi import Request
 from starlette.requests import HTTPConnection
 
 from relayarr.jobqueue import JobQueue
-from relayarr.pipeline import ParsedWebhooks
 from relayarr.web.feed import EventFeed
 from relayarr.web.metrics import Metrics
 
@@ -24,8 +23,7 @@ class WebContext:
 
     ``workers`` says whether this process runs handlers (``serve`` without
     ``--no-workers``); ``api_key`` is kept as bytes for constant-time comparison and is
-    never part of a repr; ``parsed_webhooks`` receives each stored webhook's parsed event
-    for a handler in this process (see :class:`~relayarr.pipeline.ParsedWebhooks`).
+    never part of a repr.
     """
 
     queue: JobQueue
@@ -35,7 +33,6 @@ class WebContext:
     workers: bool
     events: EventFeed
     metrics: Metrics
-    parsed_webhooks: ParsedWebhooks | None = None
     started_at: float = field(default_factory=time.monotonic)
 
 

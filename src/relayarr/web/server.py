@@ -24,7 +24,6 @@ import uvicorn
 from relayarr.app import HandlerSetup, build_queue, open_queue_storage
 from relayarr.config import Settings
 from relayarr.errors import AppError
-from relayarr.pipeline import ParsedWebhooks
 from relayarr.web.app import create_app
 
 logger = logging.getLogger(__name__)
@@ -89,18 +88,8 @@ async def serve(
     logging.getLogger("uvicorn.error").addFilter(_DropColor())
     storage = await open_queue_storage(settings.queue_url, create=True)
     try:
-        # Jobs stored here and run here skip a second parse of their body.
-        parsed = ParsedWebhooks() if options.workers else None
-        queue = build_queue(
-            settings, storage, setups=setups or [], share_events=True, parsed_webhooks=parsed
-        )
-        app = create_app(
-            queue,
-            settings.server,
-            api_key=options.api_key,
-            workers=options.workers,
-            parsed_webhooks=parsed,
-        )
+        queue = build_queue(settings, storage, setups=setups or [], share_events=True)
+        app = create_app(queue, settings.server, api_key=options.api_key, workers=options.workers)
         sock = bind(options.host, options.port)
         config = uvicorn.Config(
             app,

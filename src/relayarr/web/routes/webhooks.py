@@ -121,8 +121,6 @@ async def accept(
     }
     job = await ctx.queue.add_job(JOB_TYPE, payload, priority=PRIORITY)
     log["job_id"] = job.id
-    if ctx.parsed_webhooks is not None:
-        ctx.parsed_webhooks.keep(job.id, event)
     ctx.metrics.webhook(source.value, "accepted", time.perf_counter() - started)
     return 202, orjson.dumps({"job_id": job.id, "status": "queued"})
 
