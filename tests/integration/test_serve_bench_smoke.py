@@ -27,3 +27,15 @@ def test_the_webhook_load_test_runs_and_matches_every_202() -> None:
         assert 0 < phase.p50_ms <= phase.p99_ms <= phase.max_ms
     text = webhooks.report(outcome, "(smoke)")
     assert "every 202 matched by exactly one stored job: yes" in text
+
+
+@pytest.mark.skipif(webhooks.wrk_path() is None, reason="wrk is not installed")
+def test_the_highest_rate_with_wrk_matches_every_202() -> None:
+    outcome = webhooks.run(seconds=1.0, ramp=(), extra=(), wrk=webhooks.wrk_path())
+    assert outcome.matched, outcome.problems
+    assert outcome.generator == "wrk"
+    top = outcome.phases[-1]
+    assert top.offered == 0
+    assert top.answered_202 == top.sent > 0
+    assert outcome.sustained == top.achieved
+    assert "max (wrk, 64 conn.)" in webhooks.report(outcome, "(smoke)")
