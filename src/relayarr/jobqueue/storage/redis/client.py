@@ -217,8 +217,11 @@ class Client:
 
     async def _send(self, batch: list[Call]) -> list[Call]:
         """Send one batch; returns the calls to send again (after a wait, when any)."""
-        batch = [call for call in batch if not call.future.done()]
-        if not batch:
+        # Written for the single add in flight (a producer's loop): each step skipped here
+        # is about a microsecond of the client's 60 or so per add.
+        if len(batch) > 1:
+            batch = [call for call in batch if not call.future.done()]  # callers gone
+        if not batch or batch[0].future.done():
             return []
         conn = self._conn
         loop = asyncio.get_running_loop()
@@ -229,9 +232,10 @@ class Client:
         try:
             # A connection idle for a while may have been closed by the server (a restart):
             # find out before sending, while a retry is still certainly safe.
-            if not conn.is_connected or now - self._last_used > IDLE_CHECK:
+            if now - self._last_used > IDLE_CHECK or not conn.is_connected:
                 await self._pool.ensure_connection(conn)
-            self._recovered()
+            if self._outage_since is not None:
+                self._recovered()
             self._last_used = now
             sent = True
             packed = batch[0].packed if len(batch) == 1 else b"".join(c.packed for c in batch)
@@ -252,6 +256,10 @@ class Client:
                 return await self._lost(batch, replies, error)
             return await self._not_sent(batch, error)
         self._sender = None
+        if len(batch) == 1 and not isinstance(replies[0], ResponseError):
+            if not batch[0].future.done():
+                batch[0].future.set_result(replies[0])
+            return []
         return await self._settle(batch, replies)
 
     # One timer watches the batch in flight, instead of one asyncio.timeout per batch (about
