@@ -14,6 +14,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import webhooks  # noqa: E402
+from benchmarks.wrk import wrk_path  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -29,9 +30,9 @@ def test_the_webhook_load_test_runs_and_matches_every_202() -> None:
     assert "every 202 matched by exactly one stored job: yes" in text
 
 
-@pytest.mark.skipif(webhooks.wrk_path() is None, reason="wrk is not installed")
+@pytest.mark.skipif(wrk_path() is None, reason="wrk is not installed")
 def test_the_highest_rate_with_wrk_matches_every_202() -> None:
-    outcome = webhooks.run(seconds=1.0, ramp=(), extra=(), wrk=webhooks.wrk_path())
+    outcome = webhooks.run(seconds=1.0, ramp=(), extra=(), wrk=wrk_path())
     assert outcome.matched, outcome.problems
     assert outcome.generator == "wrk"
     top = outcome.phases[-1]
