@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from relayarr.jobqueue.clock import FakeClock
-from relayarr.jobqueue.errors import InvalidURL, StorageUnavailable
+from relayarr.jobqueue.errors import InvalidURL, StorageError, StorageUnavailable
 from relayarr.jobqueue.models import JobQuery, JobStatus, NewJob
 from relayarr.jobqueue.storage import Storage, open_storage
 from relayarr.jobqueue.storage.redis.options import RedisOptions, redact
@@ -185,6 +185,29 @@ def test_a_script_carries_only_the_helpers_it_uses() -> None:
 def test_every_script_compiles_on_the_server(server: RedisServer) -> None:
     for script in load_scripts().values():
         assert server.command("SCRIPT", "LOAD", script.source) == script.sha
+
+
+async def test_a_unique_key_utf8_cannot_hold_fails_its_own_add_only(url: str) -> None:
+    """Commands are packed when called: a lone surrogate fails that call, not the batch it
+    would have travelled in, nor the connection."""
+    clock = FakeClock(START)
+    storage = await open_storage(url, clock=clock)
+    try:
+        bad = job(clock, unique_key="k\udc80")
+        # The first add goes at once; the other two wait for it and would share a batch.
+        first, second, bad_add = await asyncio.gather(
+            storage.add([job(clock)]),
+            storage.add([job(clock)]),
+            storage.add([bad]),
+            return_exceptions=True,
+        )
+        assert isinstance(bad_add, StorageError)
+        assert "utf-8" in str(bad_add)
+        for added in (first, second):
+            assert not isinstance(added, BaseException)
+            assert (await storage.get(added[0].job.id)).status is JobStatus.PENDING
+    finally:
+        await storage.aclose()
 
 
 async def test_prefixes_keep_queues_apart(server: RedisServer) -> None:
