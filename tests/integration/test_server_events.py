@@ -30,17 +30,11 @@ class Engine:
     """What differs between the engines."""
 
     fresh_database: Callable[[], AbstractAsyncContextManager[str]]
-    # The timeout of a follower's first wait_for_change, which sets up its wake-up. PostgreSQL
-    # opens the listening connection and returns after 0 s; Redis returns once the
-    # subscription stands (anything may have happened before it), so it is given long.
-    arm_timeout: float
 
 
 ENGINES = {
-    "postgresql": Engine(
-        fresh_database=lambda: postgres_server().fresh_database(), arm_timeout=0.0
-    ),
-    "redis": Engine(fresh_database=lambda: redis_server().fresh_database(), arm_timeout=HANG_GUARD),
+    "postgresql": Engine(fresh_database=lambda: postgres_server().fresh_database()),
+    "redis": Engine(fresh_database=lambda: redis_server().fresh_database()),
 }
 
 
@@ -138,9 +132,9 @@ async def test_a_follower_waiting_for_change_wakes_when_events_are_appended(
     engine: Engine, two_storages: tuple[Storage, Storage]
 ) -> None:
     appender, follower = two_storages
-    # The first wait arms the wake-up (see Engine.arm_timeout); the second can then only end
-    # by a notification or publish.
-    await asyncio.wait_for(follower.wait_for_change(engine.arm_timeout), HANG_GUARD * 2)
+    # The first wait sets up the wake-up (LISTEN, a subscription) and returns once it stands
+    # (anything may have happened before); the second can then only end by a notification.
+    await asyncio.wait_for(follower.wait_for_change(HANG_GUARD), HANG_GUARD * 2)
     waiting = asyncio.create_task(follower.wait_for_change(3600))
     await asyncio.sleep(0.05)
     assert not waiting.done()

@@ -109,3 +109,30 @@ async def test_the_log_keeps_only_the_newest_events(tmp_path: Path) -> None:
         assert remaining[-1].id == await queue.last_event_id()
     finally:
         await storage.aclose()
+
+
+async def test_one_at_a_time_adds_share_their_event_appends(tmp_path: Path) -> None:
+    """A producer adding job after job must not pay an event-log write per job."""
+    storage = await open_storage(f"sqlite:///{tmp_path}/q.db")
+    appends = 0
+    append = storage.append_events  # type: ignore[attr-defined]
+
+    async def counting(events: list[Event]) -> None:
+        nonlocal appends
+        appends += 1
+        await append(events)
+
+    storage.append_events = counting  # type: ignore[attr-defined]
+    try:
+        producer = JobQueue(storage, share_events=True)
+        producer.declare("t")
+        start = await producer.last_event_id()
+        for n in range(50):
+            await producer.add_job("t", {"n": n})
+            await asyncio.sleep(0)  # let a relay that appended at once do so
+        await producer.flush_events()
+        events = await collect(producer, start, until=50)
+        assert [e.data.get("priority") for e in events] == [5] * 50
+        assert appends < 10
+    finally:
+        await storage.aclose()
