@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from typing import Annotated
@@ -81,6 +82,9 @@ async def _run_worker(settings: Settings, setups: list[HandlerSetup], concurrenc
             },
         )
         await queue.start(concurrency=concurrency)
+        # What start-up built lives as long as the process: keep it out of the collector's
+        # sight, so full collections walk only what jobs made (as `relayarr serve` does).
+        gc.freeze()
         try:
             await stop.wait()
         finally:
