@@ -16,9 +16,9 @@ import pytest
 
 from relayarr.jobqueue.clock import FakeClock
 from relayarr.jobqueue.errors import InvalidURL, StorageBusy, StorageUnavailable
-from relayarr.jobqueue.models import BreakerState, NewJob
+from relayarr.jobqueue.models import BreakerState, JobQuery, NewJob
 from relayarr.jobqueue.storage import open_storage
-from relayarr.jobqueue.storage.sqlite import SQLiteStorage
+from relayarr.jobqueue.storage.sqlite import SQLiteStorage, ops
 from relayarr.jobqueue.storage.sqlite.connection import SQLiteOptions
 from relayarr.jobqueue.storage.sqlite.migrate import MIGRATIONS, split_statements
 
@@ -167,6 +167,43 @@ async def test_concurrent_adds_get_distinct_ids_whether_eager_or_batched(tmp_pat
             assert len({result[0].job.id for result in added}) == 50
         finally:
             await storage.aclose()
+
+
+async def test_a_bulk_add_stores_exactly_the_jobs_it_returns(tmp_path: Path) -> None:
+    """Big adds go through one INSERT over a JSON array: every field must survive that
+    encoding exactly as the returned jobs say (odd text, nested payloads, delays given to
+    the microsecond, parents), under consecutive ids."""
+    clock = FakeClock()
+    storage = await open_sqlite(tmp_path / "q.db", clock)
+    try:
+        parent = (await storage.add([new_job(clock)]))[0].job.id
+        now = clock.now()
+        jobs = [
+            NewJob.create(
+                f"type-{n % 7} é\"'",
+                {"n": n, "text": 'quote " backslash \\ ✓ \u0000', "nested": [{"f": n / 3}]},
+                now=now,
+                priority=1 + n % 10,
+                delay=0.0 if n % 2 else n * 1.000001,
+                max_attempts=1 + n % 5,
+                parent_id=parent if n % 3 == 0 else None,
+            )
+            for n in range(ops.BULK_INSERT + 10)
+        ]
+        added = await storage.add(jobs)
+        assert [item.job.id for item in added] == list(range(parent + 1, parent + 1 + len(jobs)))
+        stored = {}
+        cursor = None
+        while True:
+            page = await storage.list(JobQuery(before_id=cursor, limit=1000))
+            stored.update({job.id: job for job in page.jobs})
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        for item in added:
+            assert stored[item.job.id] == item.job
+    finally:
+        await storage.aclose()
 
 
 async def test_ids_are_never_reused_even_after_history_is_pruned(tmp_path: Path) -> None:

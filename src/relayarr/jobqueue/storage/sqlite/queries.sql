@@ -13,6 +13,18 @@ INSERT INTO job_queue (id, type, payload, priority, status, attempts, max_attemp
                        created_at, unique_key, parent_id)
 VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?)
 
+-- name: insert_jobs_json
+-- Store many new pending jobs in one statement: ids from :first on, in array order; each
+-- element [type, payload, priority, max_attempts, run_at or null for :now, unique_key,
+-- parent_id]. One statement, so SQLite runs it without the GIL (see ops._insert_bulk).
+INSERT INTO job_queue (id, type, payload, priority, status, attempts, max_attempts, run_at,
+                       created_at, unique_key, parent_id)
+SELECT :first + key, json_extract(value, '$[0]'), json_extract(value, '$[1]'),
+       json_extract(value, '$[2]'), 'pending', 0, json_extract(value, '$[3]'),
+       coalesce(json_extract(value, '$[4]'), :now), :now, json_extract(value, '$[5]'),
+       json_extract(value, '$[6]')
+FROM json_each(:rows)
+
 -- name: insert_one_job
 -- Store one new pending job under the next free id in a single statement (see next_id).
 INSERT INTO job_queue (id, type, payload, priority, status, attempts, max_attempts, run_at,
