@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
+import gc
 import math
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -95,6 +97,24 @@ class Timed:
 def sqlite_url(path: Path) -> str:
     """relayarr's URL for a database file (an absolute path gives ``sqlite:////...``)."""
     return "sqlite:///" + str(path.absolute())
+
+
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Keep what exists now out of the cyclic collector's sight for the block.
+
+    ``relayarr worker`` and ``relayarr serve`` call ``gc.freeze()`` once started, so a full
+    collection walks only what jobs made since. This process also holds every peer's
+    modules (about 70,000 tracked objects, against 20,000 for relayarr alone): unfrozen,
+    its full collections took 34 ms of the loop here, a pause the worker never sees. Drains
+    of relayarr and huey alike run inside this; it is undone afterwards.
+    """
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 class StallMonitor:

@@ -29,7 +29,7 @@ from typing import Any, Literal
 from huey import Huey
 from huey.storage import SqliteStorage
 
-from benchmarks.common import JOB_TYPE, LATENCY_PAUSE, Latency, Throughput
+from benchmarks.common import JOB_TYPE, LATENCY_PAUSE, Latency, Throughput, frozen_heap
 
 Durability = Literal["normal", "full"]
 QUEUE_NAME = "bench"
@@ -129,11 +129,12 @@ def drain(db: Path, durability: Durability, jobs: int, workers: int) -> Throughp
 
     huey, _ = make_huey(db, durability, body)
     try:
-        started = time.perf_counter()
-        with consumer(huey, workers):
-            if not done.wait(timeout=600):
-                raise RuntimeError("huey's consumer did not drain the queue in 10 minutes")
-        elapsed = time.perf_counter() - started
+        with frozen_heap():
+            started = time.perf_counter()
+            with consumer(huey, workers):
+                if not done.wait(timeout=600):
+                    raise RuntimeError("huey's consumer did not drain the queue in 10 minutes")
+            elapsed = time.perf_counter() - started
         if huey.pending_count():
             raise RuntimeError(f"{huey.pending_count()} tasks still pending after the drain")
     finally:

@@ -22,6 +22,7 @@ from benchmarks.common import (
     StallMonitor,
     Throughput,
     Timed,
+    frozen_heap,
     sqlite_url,
 )
 from relayarr.jobqueue import Job, JobQueue, JobSpec, JobStatus, Storage, open_storage
@@ -110,17 +111,18 @@ async def drain(db: Path, jobs: int, concurrency: int, *, profiler: Profiler = N
         await _fill(queue, jobs)
         completed_before = await _completed(queue)
         before = _commits(storage)
-        async with StallMonitor() as monitor:
-            with Timed(profiler) as timed:
-                await queue.start(concurrency=concurrency)
-                try:
-                    async with asyncio.timeout(DRAIN_TIMEOUT):
-                        await done.wait()
-                except TimeoutError:
-                    raise RuntimeError(
-                        f"only {seen} of {jobs} jobs ran within {DRAIN_TIMEOUT:g} s"
-                    ) from None
-                await queue.stop()
+        with frozen_heap():
+            async with StallMonitor() as monitor:
+                with Timed(profiler) as timed:
+                    await queue.start(concurrency=concurrency)
+                    try:
+                        async with asyncio.timeout(DRAIN_TIMEOUT):
+                            await done.wait()
+                    except TimeoutError:
+                        raise RuntimeError(
+                            f"only {seen} of {jobs} jobs ran within {DRAIN_TIMEOUT:g} s"
+                        ) from None
+                    await queue.stop()
         after = _commits(storage)
         completed = await _completed(queue) - completed_before
         if completed != jobs:
