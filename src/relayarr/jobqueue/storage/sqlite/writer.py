@@ -64,6 +64,7 @@ class Writer:
         on_commit: Callable[[int], None],
     ) -> None:
         self._conn = conn
+        self._cursor = conn.cursor()
         self._where = where
         self._threaded = threaded
         self._busy_timeout = busy_timeout
@@ -110,16 +111,16 @@ class Writer:
         """One operation in a transaction of its own, in the caller's turn (the writer is
         idle): its result, or _BUSY when another process holds the write lock. Nothing else
         can start a batch meanwhile: this never yields to the loop."""
-        conn = self._conn
+        execute = self._cursor.execute  # a kept cursor: no new Cursor per statement
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             if is_busy(exc):
                 return _BUSY
             raise translate(exc, self._where) from exc
         try:
-            result = op(conn)
-            conn.execute("COMMIT")
+            result = op(self._conn)
+            execute("COMMIT")
         except Exception as exc:
             self._rollback()
             error = self._error(exc)
