@@ -45,7 +45,12 @@ from relayarr.jobqueue.storage import (
 )
 from relayarr.jobqueue.storage.sql import row_to_breaker
 from relayarr.jobqueue.storage.sqlite import importing, ops
-from relayarr.jobqueue.storage.sqlite.connection import SQLiteOptions, connect, translate
+from relayarr.jobqueue.storage.sqlite.connection import (
+    WRITER_CACHE_KIB,
+    SQLiteOptions,
+    connect,
+    translate,
+)
 from relayarr.jobqueue.storage.sqlite.migrate import LATEST, apply_migrations
 from relayarr.jobqueue.storage.sqlite.ops import Q
 from relayarr.jobqueue.storage.sqlite.rows import row_to_job
@@ -71,7 +76,7 @@ class SQLiteStorage:
         self._options = options
         self._clock = clock
         self._where = str(options.path)
-        self._write_conn = connect(options, create=create)
+        self._write_conn = connect(options, create=create, cache_kib=WRITER_CACHE_KIB)
         self._read_conn = connect(options, create=False)
         self._bg_conn = connect(options, create=False)
         self._bg = ThreadPoolExecutor(1, thread_name_prefix="relayarr-sqlite-reader")
