@@ -283,6 +283,32 @@ class NewJob:
         )
         return job
 
+    def stored(self, job_id: int, now: float, created_at: datetime) -> Job:
+        """The Job an engine stored for this under ``job_id`` at ``now`` (``created_at`` is
+        ``now`` as a datetime, made once per batch), built without reading it back."""
+        run_at = created_at if self.run_at == now else datetime.fromtimestamp(self.run_at, UTC)
+        return _make_job(
+            job_id,
+            self.type,
+            self.payload,
+            self.priority,
+            JobStatus.PENDING,
+            0,
+            self.max_attempts,
+            run_at,
+            created_at,
+            None,
+            None,
+            None,
+            self.unique_key,
+            self.parent_id,
+            None,
+            None,
+            None,
+            None,
+            0,
+        )
+
 
 _VALID_TYPES: set[str] = set()  # job types that passed _check_type (bounded below)
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from relayarr.jobqueue.bulk import paused_gc
 from relayarr.jobqueue.errors import StorageError
-from relayarr.jobqueue.models import Added, Job, JobStatus, NewJob
+from relayarr.jobqueue.models import Added, JobStatus, NewJob
 from relayarr.jobqueue.storage.postgres.connection import Database
 from relayarr.jobqueue.storage.postgres.rows import row_to_job
 
@@ -117,33 +117,6 @@ class Adder:
 # -- inside one connection -----------------------------------------------------------------
 
 
-def new_job(job_id: int, new: NewJob, now: float, created_at: datetime) -> Job:
-    """The Job a fresh insert stored, built without reading it back."""
-    return Job.from_values(
-        (
-            job_id,
-            new.type,
-            new.payload,
-            new.priority,
-            _PENDING,
-            0,
-            new.max_attempts,
-            created_at if new.run_at == now else _fromtimestamp(new.run_at, UTC),
-            created_at,
-            None,
-            None,
-            None,
-            new.unique_key,
-            new.parent_id,
-            None,
-            None,
-            None,
-            None,
-            0,
-        )
-    )
-
-
 async def insert_plain(
     conn: Any, queries: dict[str, str], adds: Sequence[tuple[Sequence[NewJob], float]]
 ) -> list[Added]:
@@ -162,7 +135,7 @@ async def insert_plain(
             now,
             new.run_at <= now,
         )
-        return [Added(new_job(job_id, new, now, _fromtimestamp(now, UTC)), created=True)]
+        return [Added.new(new.stored(job_id, now, _fromtimestamp(now, UTC)))]
     jobs = [new for batch, _ in adds for new in batch]
     rows = await conn.fetch(
         queries["insert_jobs"],
@@ -180,7 +153,7 @@ async def insert_plain(
     with paused_gc(len(jobs)):
         for batch, now in adds:
             created_at = _fromtimestamp(now, UTC)
-            out += [Added.new(new_job(next(ids)[0], new, now, created_at)) for new in batch]
+            out += [Added.new(new.stored(next(ids)[0], now, created_at)) for new in batch]
     return out
 
 
@@ -202,7 +175,7 @@ async def try_insert_unique(
     )
     if job_id is None:
         return None
-    return Added(new_job(job_id, new, now, _fromtimestamp(now, UTC)), created=True)
+    return Added.new(new.stored(job_id, now, _fromtimestamp(now, UTC)))
 
 
 async def _add_unique(conn: Any, queries: dict[str, str], new: NewJob, now: float) -> Added:

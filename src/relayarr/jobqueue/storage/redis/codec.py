@@ -14,7 +14,6 @@ from relayarr.jobqueue.models import (
     BreakerPhase,
     BreakerState,
     Job,
-    JobId,
     JobStatus,
     NewJob,
     dump_json,
@@ -121,33 +120,6 @@ def job_args(jobs: Sequence[NewJob], now: float, now_text: str) -> list[str]:
             "" if new.parent_id is None else str(new.parent_id),
         )
     return args
-
-
-def new_job(new: NewJob, job_id: int, created_at: datetime, now: float) -> Job:
-    """The Job a created NewJob became, built here rather than read back."""
-    return Job.from_values(
-        (
-            JobId(job_id),
-            new.type,
-            new.payload,
-            new.priority,
-            JobStatus.PENDING,
-            0,
-            new.max_attempts,
-            created_at if new.run_at == now else _fromtimestamp(new.run_at, UTC),
-            created_at,
-            None,
-            None,
-            None,
-            new.unique_key,
-            new.parent_id,
-            None,
-            None,
-            None,
-            None,
-            0,
-        )
-    )
 
 
 def dump_breaker(state: BreakerState) -> str:

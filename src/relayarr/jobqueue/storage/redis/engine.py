@@ -57,7 +57,6 @@ from relayarr.jobqueue.storage.redis.codec import (
     finished,
     job_args,
     load_breaker,
-    new_job,
     num,
     run_key,
     to_job,
@@ -210,7 +209,7 @@ class RedisStorage:
         for index, new in enumerate(jobs):
             created, value = reply[2 * index], reply[2 * index + 1]
             if created:
-                out.append(Added.new(new_job(new, int(value), created_at, now)))
+                out.append(Added.new(new.stored(int(value), now, created_at)))
             else:
                 out.append(Added(to_job(value), created=False))
         return out

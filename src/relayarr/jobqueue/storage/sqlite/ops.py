@@ -273,9 +273,7 @@ def _add(conn: sqlite3.Connection, jobs: Sequence[NewJob], now: float) -> list[A
 def insert_one(conn: sqlite3.Connection, new: NewJob, now: float) -> list[Added]:
     """Insert one job without a unique key (a producer's usual add): one statement."""
     job_id = _insert_one(conn, new, now)
-    created_at = _fromtimestamp(now, UTC)
-    run_at = created_at if new.run_at == now else _fromtimestamp(new.run_at, UTC)
-    return [Added.new(_new_job(job_id, new, run_at, created_at))]
+    return [Added.new(new.stored(job_id, now, _fromtimestamp(now, UTC)))]
 
 
 def _insert_one(conn: sqlite3.Connection, new: NewJob, now: float) -> int:
@@ -377,44 +375,7 @@ def new_added(
     """The Added results of jobs just inserted under the ids ``first``, ``first + 1``..."""
     if created_at is None:
         created_at = _fromtimestamp(now, UTC)
-    return [
-        Added.new(
-            _new_job(
-                first + index,
-                new,
-                created_at if new.run_at == now else _fromtimestamp(new.run_at, UTC),
-                created_at,
-            )
-        )
-        for index, new in enumerate(jobs)
-    ]
-
-
-def _new_job(job_id: int, new: NewJob, run_at: datetime, created_at: datetime) -> Job:
-    """The Job a fresh insert of ``new`` stored under ``job_id``, without reading it back."""
-    return Job.from_values(
-        (
-            job_id,
-            new.type,
-            new.payload,
-            new.priority,
-            JobStatus.PENDING,
-            0,
-            new.max_attempts,
-            run_at,
-            created_at,
-            None,
-            None,
-            None,
-            new.unique_key,
-            new.parent_id,
-            None,
-            None,
-            None,
-            None,
-            0,
-        )
-    )
+    return [Added.new(new.stored(first + index, now, created_at)) for index, new in enumerate(jobs)]
 
 
 def archive(
