@@ -22,6 +22,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	bash scripts/ensure-test-servers.sh
+	bash scripts/ensure-wrk.sh
 	$(BIN)/pytest -q
 
 check: $(STAMP)
