@@ -194,6 +194,14 @@ def check_prune_arguments(keep: int | None, statuses: Sequence[JobStatus]) -> No
         raise InvalidTransition(f"only finished jobs can be pruned, not {bad}")
 
 
+def check_importable(jobs: Sequence[Job]) -> None:
+    """The check every engine's :meth:`JobImport.import_jobs` makes before storing: processing
+    jobs belong to a running worker and are never moved."""
+    for job in jobs:
+        if job.status is JobStatus.PROCESSING:
+            raise ValueError(f"job {job.id} is processing: only pending and finished jobs move")
+
+
 ENGINES = {
     "sqlite": "relayarr.jobqueue.storage.sqlite:SQLiteStorage",
     "postgresql": "relayarr.jobqueue.storage.postgres:PostgresStorage",

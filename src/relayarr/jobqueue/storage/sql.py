@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from importlib.resources import files
 from typing import Any
 
-from relayarr.jobqueue.models import BreakerPhase, BreakerState
+from relayarr.jobqueue.models import BreakerPhase, BreakerState, Job, dump_json
 
 _NAME = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
 
@@ -70,4 +70,50 @@ def breaker_params(state: BreakerState) -> tuple[Any, ...]:
         state.trips,
         state.probe_owner,
         state.updated_at,
+    )
+
+
+# -- moving jobs between engines (JobImport): the same parameter order in both SQL engines --
+
+
+def pending_import_params(job: Job) -> tuple[Any, ...]:
+    """``import_pending``'s parameters for a pending job."""
+    return (
+        job.id,
+        job.type,
+        dump_json(job.payload, "payload"),
+        job.priority,
+        job.attempts,
+        job.max_attempts,
+        job.run_at.timestamp(),
+        job.created_at.timestamp(),
+        None if job.started_at is None else job.started_at.timestamp(),
+        job.last_error,
+        job.unique_key,
+        job.parent_id,
+        job.rescues,
+    )
+
+
+def finished_import_params(job: Job) -> tuple[Any, ...]:
+    """``import_finished``'s parameters for a finished job (one without a finish time
+    counts as finished when it was created)."""
+    return (
+        job.id,
+        job.type,
+        dump_json(job.payload, "payload"),
+        job.priority,
+        job.status.value,
+        job.attempts,
+        job.max_attempts,
+        job.run_at.timestamp(),
+        job.created_at.timestamp(),
+        None if job.started_at is None else job.started_at.timestamp(),
+        (job.finished_at or job.created_at).timestamp(),
+        job.last_error,
+        job.unique_key,
+        job.parent_id,
+        job.lease_owner,
+        job.rescues,
+        None if job.result is None else dump_json(job.result, "result"),
     )

@@ -48,6 +48,7 @@ from relayarr.jobqueue.storage import (
     BreakerTransition,
     Capabilities,
     ProgressCallback,
+    check_importable,
     check_prune_arguments,
 )
 from relayarr.jobqueue.storage.postgres import importing
@@ -126,7 +127,7 @@ class PostgresStorage:
     async def import_jobs(self, jobs: Sequence[Job]) -> int:
         if not jobs:
             return 0
-        importing.check_importable(jobs)
+        check_importable(jobs)
         stored: int = await self._db.run(
             lambda conn: importing.import_in(conn, jobs), name="import jobs", transaction=True
         )

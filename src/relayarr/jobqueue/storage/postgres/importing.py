@@ -7,25 +7,17 @@ One transaction per call: the jobs whose ids are free are inserted as they are, 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from relayarr.jobqueue.errors import InvalidTransition
-from relayarr.jobqueue.models import TERMINAL_STATUSES, Job, JobStatus, dump_json
-from relayarr.jobqueue.storage.sql import load_queries
+from relayarr.jobqueue.models import TERMINAL_STATUSES, Job
+from relayarr.jobqueue.storage.sql import (
+    finished_import_params,
+    load_queries,
+    pending_import_params,
+)
 
 Q = load_queries(__package__ or __name__, "importing.sql")
-
-
-def _at(value: datetime | None) -> float | None:
-    return None if value is None else value.timestamp()
-
-
-def check_importable(jobs: Sequence[Job]) -> None:
-    """Processing jobs belong to a running worker: they are never moved."""
-    for job in jobs:
-        if job.status is JobStatus.PROCESSING:
-            raise ValueError(f"job {job.id} is processing: only pending and finished jobs move")
 
 
 async def import_in(conn: Any, jobs: Sequence[Job]) -> int:
@@ -38,31 +30,8 @@ async def import_in(conn: Any, jobs: Sequence[Job]) -> int:
         if job.id in present or job.id in seen:
             continue
         seen.add(job.id)
-        payload = dump_json(job.payload, "payload")
         if job.status in TERMINAL_STATUSES:
-            result = None if job.result is None else dump_json(job.result, "result")
-            finished_at = job.finished_at or job.created_at
-            finished.append(
-                (
-                    job.id,
-                    job.type,
-                    payload,
-                    job.priority,
-                    job.status.value,
-                    job.attempts,
-                    job.max_attempts,
-                    job.run_at.timestamp(),
-                    job.created_at.timestamp(),
-                    _at(job.started_at),
-                    finished_at.timestamp(),
-                    job.last_error,
-                    job.unique_key,
-                    job.parent_id,
-                    job.lease_owner,
-                    job.rescues,
-                    result,
-                )
-            )
+            finished.append(finished_import_params(job))
             continue
         if job.unique_key is not None:
             holder = await conn.fetchval(Q["unique_holder"], job.unique_key)
@@ -71,23 +40,7 @@ async def import_in(conn: Any, jobs: Sequence[Job]) -> int:
                     f"job {job.id}: unique key {job.unique_key!r} is held by job {holder} "
                     "on the target"
                 )
-        pending.append(
-            (
-                job.id,
-                job.type,
-                payload,
-                job.priority,
-                job.attempts,
-                job.max_attempts,
-                job.run_at.timestamp(),
-                job.created_at.timestamp(),
-                _at(job.started_at),
-                job.last_error,
-                job.unique_key,
-                job.parent_id,
-                job.rescues,
-            )
-        )
+        pending.append(pending_import_params(job))
     if pending:
         await conn.executemany(Q["import_pending"], pending)
     if finished:

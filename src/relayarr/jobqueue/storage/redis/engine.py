@@ -41,6 +41,7 @@ from relayarr.jobqueue.storage import (
     BreakerTransition,
     Capabilities,
     ProgressCallback,
+    check_importable,
     check_prune_arguments,
 )
 from relayarr.jobqueue.storage.redis.client import (
@@ -62,7 +63,7 @@ from relayarr.jobqueue.storage.redis.codec import (
     to_job,
 )
 from relayarr.jobqueue.storage.redis.eventlog import event_args, start_after, to_events
-from relayarr.jobqueue.storage.redis.importing import check_importable, import_args
+from relayarr.jobqueue.storage.redis.importing import import_args
 from relayarr.jobqueue.storage.redis.options import RedisOptions
 from relayarr.jobqueue.storage.redis.scripts import load_scripts
 from relayarr.jobqueue.storage.redis.wake import WakeListener

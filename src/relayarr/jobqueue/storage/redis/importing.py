@@ -12,15 +12,8 @@ from datetime import datetime
 
 import orjson
 
-from relayarr.jobqueue.models import Job, JobStatus, dump_json
+from relayarr.jobqueue.models import Job, dump_json
 from relayarr.jobqueue.storage.redis.codec import num, run_key
-
-
-def check_importable(jobs: Sequence[Job]) -> None:
-    """Processing jobs belong to a running worker: they are never moved."""
-    for job in jobs:
-        if job.status is JobStatus.PROCESSING:
-            raise ValueError(f"job {job.id} is processing: only pending and finished jobs move")
 
 
 def _at(value: datetime | None) -> str | None:

@@ -41,6 +41,7 @@ from relayarr.jobqueue.storage import (
     BreakerTransition,
     Capabilities,
     ProgressCallback,
+    check_importable,
     check_prune_arguments,
 )
 from relayarr.jobqueue.storage.sql import row_to_breaker
@@ -276,7 +277,7 @@ class SQLiteStorage:
     async def import_jobs(self, jobs: Sequence[Job]) -> int:
         if not jobs:
             return 0
-        importing.check_importable(jobs)
+        check_importable(jobs)
         stored: int = await self._writer.run(lambda conn: importing.import_jobs(conn, jobs))
         return stored
 
