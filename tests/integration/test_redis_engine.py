@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from relayarr.jobqueue.clock import FakeClock
-from relayarr.jobqueue.errors import InvalidURL, StorageError, StorageUnavailable
+from relayarr.jobqueue.errors import InvalidURL, LeaseLost, StorageError, StorageUnavailable
 from relayarr.jobqueue.models import JobQuery, JobStatus, NewJob
 from relayarr.jobqueue.storage import Storage, open_storage
 from relayarr.jobqueue.storage.redis.options import RedisOptions, redact
@@ -264,6 +264,74 @@ async def test_a_wake_up_while_nobody_waits_is_not_lost(url: str) -> None:
         await adder.aclose()
 
 
+# -- completions coalesced into one script call ---------------------------------------------
+
+
+async def test_completions_in_one_turn_share_a_script_call_and_each_stands_alone(
+    url: str,
+) -> None:
+    """Five completions asked together: one round trip; the one whose lease is gone fails
+    alone; follow-ups (one joining another's unique key) and results land per job; the
+    indexes and counts are those of five single completions."""
+    storage = await open_storage(url, clock=FakeClock(START))
+    clock = storage.clock
+    assert isinstance(clock, FakeClock)
+    try:
+        await storage.add([job(clock) for _ in range(5)])
+        claimed = await storage.claim("w", ["t"], 5, 30)
+        released = await storage.release(claimed[2].lease)  # its lease is gone
+        trips = storage.round_trips  # type: ignore[attr-defined]
+        outcomes = await asyncio.gather(
+            *(
+                storage.complete(
+                    one.lease,
+                    f'{{"n":{index}}}',
+                    [job(clock, "child", unique_key="k")] if index in (0, 1) else [],
+                )
+                for index, one in enumerate(claimed)
+            ),
+            return_exceptions=True,
+        )
+        assert storage.round_trips - trips == 1  # type: ignore[attr-defined]
+        assert isinstance(outcomes[2], LeaseLost)
+        done = [outcome for outcome in outcomes if isinstance(outcome, tuple)]
+        assert [j.id for j, _ in done] == [c.id for i, c in enumerate(claimed) if i != 2]
+        assert [j.result for j, _ in done] == [{"n": 0}, {"n": 1}, {"n": 3}, {"n": 4}]
+        assert all(j.status is JobStatus.COMPLETED for j, _ in done)
+        first, second = done[0][1][0], done[1][1][0]
+        assert first.created
+        assert not second.created
+        assert second.job.id == first.job.id
+        for finished_job, _ in done:
+            assert await storage.get(finished_job.id) == finished_job
+        stats = await storage.stats()
+        assert stats.count(JobStatus.COMPLETED) == 4
+        assert stats.count(JobStatus.PENDING) == 2  # the released job and the child
+        assert stats.count(JobStatus.PROCESSING) == 0
+        completed = await storage.list(JobQuery(statuses=[JobStatus.COMPLETED]))
+        assert sorted(j.id for j in completed.jobs) == sorted(j.id for j, _ in done)
+        assert (await storage.get(released.id)).status is JobStatus.PENDING
+    finally:
+        await storage.aclose()
+
+
+async def test_many_completions_at_once_go_in_batches_and_all_land(url: str) -> None:
+    """More completions than one script call takes: every one is answered and stored."""
+    storage = await open_storage(url, clock=FakeClock(START))
+    clock = storage.clock
+    assert isinstance(clock, FakeClock)
+    try:
+        jobs = 700
+        await storage.add([job(clock) for _ in range(jobs)])
+        claimed = await storage.claim("w", ["t"], jobs, 30)
+        outcomes = await asyncio.gather(*(storage.complete(c.lease, None) for c in claimed))
+        assert sorted(j.id for j, _ in outcomes) == sorted(c.id for c in claimed)
+        stats = await storage.stats()
+        assert (stats.count(JobStatus.COMPLETED), stats.count(JobStatus.PENDING)) == (jobs, 0)
+    finally:
+        await storage.aclose()
+
+
 # -- replies lost with the connection -------------------------------------------------------
 
 
@@ -372,6 +440,29 @@ async def test_a_completion_whose_reply_was_lost_is_recognised(
     listed = await direct.list(JobQuery())
     assert sorted(j.id for j in listed.jobs) == sorted([claimed.id, added[0].job.id])
     assert await direct.get(claimed.id) == done
+
+
+async def test_a_batch_of_completions_whose_reply_was_lost_applies_once(
+    proxied: tuple[Storage, Storage, ReplyDropper],
+) -> None:
+    via, direct, dropper = proxied
+    clock = via.clock
+    assert isinstance(clock, FakeClock)
+    await via.add([job(clock) for _ in range(3)])
+    claimed = await via.claim("w", ["t"], 3, 30)
+    dropper.drop_next = True
+    outcomes = await asyncio.wait_for(
+        asyncio.gather(*(via.complete(c.lease, None, [job(clock, "child")]) for c in claimed)),
+        HANG_GUARD,
+    )
+    assert dropper.dropped == 1
+    children = [added[0].job.id for _, added in outcomes]
+    assert all(added[0].created for _, added in outcomes)
+    assert len(set(children)) == 3
+    listed = await direct.list(JobQuery())
+    assert sorted(j.id for j in listed.jobs) == sorted([c.id for c in claimed] + children)
+    stats = await direct.stats()
+    assert (stats.count(JobStatus.COMPLETED), stats.count(JobStatus.PENDING)) == (3, 3)
 
 
 async def test_a_claim_whose_reply_was_lost_returns_the_same_jobs(

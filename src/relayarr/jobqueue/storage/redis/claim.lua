@@ -53,12 +53,17 @@ while #claimed < limit do
     end
     return a[2] < b[2]
   end)
+  local taken = {} -- ready key -> members taken this round, removed before the next
   local demoted = false
   for k = 1, math.min(want, #candidates) do
     local c = candidates[k]
+    local members = taken[c[3]]
+    if not members then
+      members = {}
+      taken[c[3]] = members
+    end
+    members[#members + 1] = c[2]
     local id = tostring(tonumber(string.sub(c[2], 17)))
-    local key = jkey(id)
-    redis.call('ZREM', c[3], c[2])
     local row = read(id)
     local run_at = row[8]
     if tonumber(run_at) > nnow then
@@ -67,20 +72,26 @@ while #claimed < limit do
       demoted = true
       break
     end
-    redis.call('ZREM', P .. 'pend:' .. c[4], id)
     local attempts = tonumber(row[6]) + 1
-    redis.call('HSET', key, 'status', 'processing', 'started_at', now, 'lease_owner', owner,
-      'lease_token', token, 'lease_expires_at', expires, 'attempts', attempts)
-    redis.call('ZADD', P .. 'leases', expires, id)
-    leave(id, 'pending', c[4])
+    redis.call('HSET', jkey(id), 'status', 'processing', 'started_at', now, 'lease_owner',
+      owner, 'lease_token', token, 'lease_expires_at', expires, 'attempts', attempts)
+    -- No longer pending (indexed by the lease only): written once per key for the batch.
+    later_zrem(P .. 'pend:' .. c[4], id)
+    later_zrem(P .. 'st:pending', id)
+    later_count('pending', c[4], -1)
+    later_zadd(P .. 'leases', expires, id)
     -- The row as it now is (read once, before the write): see FIELDS for the positions.
     row[5], row[6], row[10], row[16], row[17], row[18] =
       'processing', attempts, now, owner, expires, token
     claimed[#claimed + 1] = row
   end
+  for ready, members in pairs(taken) do
+    redis.call('ZREM', ready, unpack(members))
+  end
   if not demoted and #candidates <= want then
     break
   end
 end
+flush_later()
 
 return claimed

@@ -8,6 +8,7 @@ import logging
 import random
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,6 +54,7 @@ from relayarr.jobqueue.storage.redis.client import (
     is_retryable,
     translate,
 )
+from relayarr.jobqueue.storage.redis.coalesce import Coalescer
 from relayarr.jobqueue.storage.redis.codec import (
     dump_breaker,
     finished,
@@ -73,7 +75,16 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 PRUNE_BATCH = 1000
 LEASED_CACHE = 100_000
+COMPLETE_BATCH = 256  # completions per script call: about 5 ms of the server at most
 HISTORY = [status.value for status in TERMINAL_STATUSES]
+
+
+@dataclass(frozen=True, slots=True)
+class _Completion:
+    lease: Lease
+    result_json: str | None
+    follow_ups: Sequence[NewJob]
+    claimed: Job | None  # the job as this handle claimed it, if it did
 
 
 class RedisStorage:
@@ -93,6 +104,9 @@ class RedisStorage:
         self._scripts = load_scripts()
         self._wake: WakeListener = WakeListener(self._redis, options.prefix)
         self._leased: dict[tuple[JobId, str | None], Job] = {}  # claimed here, not finished
+        self._completions: Coalescer[_Completion, tuple[Job, list[Added]]] = Coalescer(
+            self._complete_batch, COMPLETE_BATCH, options.where
+        )
         self._closed = False
 
     @classmethod
@@ -250,30 +264,43 @@ class RedisStorage:
     async def complete(
         self, lease: Lease, result_json: str | None, follow_ups: Sequence[NewJob] = ()
     ) -> tuple[Job, list[Added]]:
-        now = self._clock.now()
-        now_text = num(now)
         # A job this handle claimed is known: the script need not send it back. While the
         # lease holds nobody else can change it, and the script checks that it holds.
         claimed = self._leased.pop((lease.job_id, lease.token), None)
-        args = [
-            now_text,
-            str(lease.job_id),
-            lease.token,
-            "0" if result_json is None else "1",
-            result_json or "",
-            "0",
-            "1" if claimed is None else "0",
-            *job_args(follow_ups, now, now_text),
-        ]
-        reply = await self._run("complete", args, Replay.AGAIN, again_at=6)
-        if reply is None:
-            raise LeaseLost(lease.job_id)
-        if reply[0] is not None:
-            done = to_job(reply[0])
-        else:
-            assert claimed is not None
-            done = finished(claimed, JobStatus.COMPLETED, now, result_json)
-        return done, self._added(follow_ups, reply[1], now)
+        return await self._completions.submit(_Completion(lease, result_json, follow_ups, claimed))
+
+    async def _complete_batch(
+        self, batch: list[_Completion]
+    ) -> list[tuple[Job, list[Added]] | Exception]:
+        """One script call completes the batch; each job succeeds or fails alone."""
+        now = self._clock.now()
+        now_text = num(now)
+        args = [now_text, "0"]
+        for item in batch:
+            follow_ups = item.follow_ups
+            args += (
+                str(item.lease.job_id),
+                item.lease.token,
+                "0" if item.result_json is None else "1",
+                item.result_json or "",
+                "1" if item.claimed is None else "0",
+                str(len(follow_ups)),
+            )
+            if follow_ups:
+                args += job_args(follow_ups, now, now_text)
+        replies = await self._run("complete", args, Replay.AGAIN, again_at=2)
+        out: list[tuple[Job, list[Added]] | Exception] = []
+        for item, reply in zip(batch, replies, strict=True):
+            if reply is None:
+                out.append(LeaseLost(item.lease.job_id))
+                continue
+            if reply[0] is not None:
+                done = to_job(reply[0])
+            else:
+                assert item.claimed is not None
+                done = finished(item.claimed, JobStatus.COMPLETED, now, item.result_json)
+            out.append((done, self._added(item.follow_ups, reply[1], now)))
+        return out
 
     async def fail(self, lease: Lease, error: str, retry_at: float | None) -> Job:
         now = self._clock.now()
@@ -514,6 +541,7 @@ class RedisStorage:
             return
         self._closed = True
         try:
+            await self._completions.wait_idle()
             await self._wake.close()
             await self._client.close()
         finally:
