@@ -167,6 +167,25 @@ class AddingContract(ContractBase):
         clock.advance(1)
         assert [job.id for job in await storage.claim("worker-1", [TYPE_A], 1, LEASE)] == [first.id]
 
+    async def test_debounce_of_a_job_added_earlier_in_the_same_batch(
+        self, storage: Storage, clock: FakeClock
+    ) -> None:
+        """The second spec pushes back the job the first one made: due now, it must stop
+        being due (an engine that writes a batch's indexes at its end must not lose that)."""
+        added = await storage.add(
+            [new_job(clock, unique_key="k"), new_job(clock, unique_key="k", debounce=True, delay=5)]
+        )
+        assert [result.created for result in added] == [True, False]
+        assert added[1].job.id == added[0].job.id
+        assert added[1].job.run_at == at(START + 5)
+        assert await storage.claim("worker-1", [TYPE_A], 5, LEASE) == []
+        assert await storage.next_due([TYPE_A]) == START + 5
+        clock.advance(5)
+        claimed = await storage.claim("worker-1", [TYPE_A], 5, LEASE)
+        assert [job.id for job in claimed] == [added[0].job.id]
+        stats = await storage.stats()
+        assert (stats.count(JobStatus.PENDING), stats.count(JobStatus.PROCESSING)) == (0, 1)
+
     @pytest.mark.parametrize("finish", FINISHERS)
     async def test_unique_key_is_free_once_the_job_leaves_the_active_table(
         self, storage: Storage, clock: FakeClock, finish: str

@@ -115,8 +115,9 @@ end
 -- Index writes of many jobs gathered by key and made at the end of a script, one variadic
 -- call per key: each redis.call costs about a microsecond beyond its own work (a write
 -- more, for propagation), so a batch of claims or completions saves most of that. Gather
--- with later_zadd, later_zrem and later_count, then call flush_later once. Only for a
--- member that nothing else in the same script reads or writes under the same key (the
+-- with later_zadd, later_zrem and later_count, then call flush_later before the script
+-- returns (or before it touches a job whose writes may be waiting). Only for a member that
+-- nothing else in the same script reads or writes under the same key in between (the
 -- removals are made before the additions).
 local later_adds = {}
 local later_rems = {}
@@ -228,15 +229,28 @@ local function requeue(id, run_at, rk, now)
   place(id, f[1], f[2], run_at, rk, now)
 end
 
+-- place(), with the index writes gathered for flush_later.
+local function place_later(id, jtype, priority, run_at, rk, now)
+  later_zadd(P .. 'pend:' .. jtype, run_at, id)
+  if tonumber(run_at) <= tonumber(now) then
+    later_zadd(P .. 'ready:' .. jtype, priority, rk .. pad(id))
+    wake()
+  else
+    later_zadd(P .. 'delayed', run_at, id)
+  end
+end
+
 -- Add jobs described by ARGV[first..last], 9 values each: type, payload, priority,
 -- max_attempts, run_at, rk, unique_key ('' for none), debounce ('1'/'0'), parent_id ('').
 -- Returns a flat list: per job either 1, id (created) or 0, {fields} (held key).
--- Each redis.call costs about 2 us, so a new job takes as few as its indexes allow: one
--- HSET with all its fields, and enter()'s two writes made here, where the count only grows.
+-- A new job costs one HSET with all its fields; its index writes are gathered (the caller
+-- calls flush_later) and its id comes from one INCRBY for the whole batch. An existing job
+-- (a held unique key) is changed only after flush_later: it may be one made just before.
 local function add_jobs(first, last, now)
   local out = {}
   local n = 0
-  local ids, unique, pending, counts = P .. 'ids', P .. 'unique', P .. 'st:pending', P .. 'counts'
+  local ids, unique = P .. 'ids', P .. 'unique'
+  local next_id, top = 0, 0 -- ids handed out, and reserved up to
   for i = first, last, 9 do
     local jtype, payload, priority, max_attempts, run_at, rk, ukey, debounce, parent =
       unpack(ARGV, i, i + 8)
@@ -246,6 +260,7 @@ local function add_jobs(first, last, now)
     end
     if holder then
       if debounce == '1' then
+        flush_later()
         local f = redis.call('HMGET', jkey(holder), 'status', 'run_at', 'type', 'priority', 'rk')
         if f[1] == 'pending' and tonumber(run_at) > tonumber(f[2]) then
           unplace(holder, f[3], f[5])
@@ -256,7 +271,13 @@ local function add_jobs(first, last, now)
       out[n + 1] = 0
       out[n + 2] = read(holder)
     else
-      local id = redis.call('INCR', ids)
+      if next_id == top then -- reserve ids for this job and every one after it
+        local want = (last - i + 1) / 9
+        top = redis.call('INCRBY', ids, want)
+        next_id = top - want
+      end
+      next_id = next_id + 1
+      local id = next_id
       local key = jkey(id)
       if ukey == '' and parent == '' then
         redis.call('HSET', key, 'id', id, 'type', jtype, 'payload', payload, 'priority',
@@ -270,23 +291,26 @@ local function add_jobs(first, last, now)
           set[#set + 1] = 'unique_key'
           set[#set + 1] = ukey
           redis.call('HSET', unique, ukey, id)
-          redis.call('ZADD', P .. 'uk:' .. ukey, id, id)
+          later_zadd(P .. 'uk:' .. ukey, id, id)
         end
         if parent ~= '' then
           set[#set + 1] = 'parent_id'
           set[#set + 1] = parent
-          redis.call('ZADD', P .. 'par:' .. parent, id, id)
+          later_zadd(P .. 'par:' .. parent, id, id)
         end
         redis.call('HSET', key, unpack(set))
       end
-      redis.call('ZADD', P .. 'ty:' .. jtype, id, id)
-      redis.call('ZADD', pending, id, id)
-      redis.call('HINCRBY', counts, 'pending\t' .. jtype, 1)
-      place(id, jtype, priority, run_at, rk, now)
+      later_zadd(P .. 'ty:' .. jtype, id, id)
+      later_zadd(P .. 'st:pending', id, id)
+      later_count('pending', jtype, 1)
+      place_later(id, jtype, priority, run_at, rk, now)
       out[n + 1] = 1
       out[n + 2] = id
     end
     n = n + 2
+  end
+  if next_id < top then -- ids reserved for jobs that found their unique key held
+    redis.call('DECRBY', ids, top - next_id)
   end
   return out
 end
