@@ -19,7 +19,7 @@ import pytest
 
 from relayarr.jobqueue.clock import FakeClock
 from relayarr.jobqueue.errors import InvalidURL, LeaseLost, StorageError, StorageUnavailable
-from relayarr.jobqueue.models import JobQuery, JobStatus, NewJob
+from relayarr.jobqueue.models import Job, JobQuery, JobStatus, NewJob
 from relayarr.jobqueue.storage import Storage, open_storage
 from relayarr.jobqueue.storage.redis.options import RedisOptions, redact
 from relayarr.jobqueue.storage.redis.scripts import load_scripts
@@ -316,18 +316,51 @@ async def test_completions_in_one_turn_share_a_script_call_and_each_stands_alone
 
 
 async def test_many_completions_at_once_go_in_batches_and_all_land(url: str) -> None:
-    """More completions than one script call takes: every one is answered and stored."""
+    """More completions than one script call takes, after one claim of more jobs than one
+    variadic command takes: every one is answered and stored."""
     storage = await open_storage(url, clock=FakeClock(START))
     clock = storage.clock
     assert isinstance(clock, FakeClock)
     try:
-        jobs = 700
+        jobs = 9_000
         await storage.add([job(clock) for _ in range(jobs)])
         claimed = await storage.claim("w", ["t"], jobs, 30)
         outcomes = await asyncio.gather(*(storage.complete(c.lease, None) for c in claimed))
         assert sorted(j.id for j, _ in outcomes) == sorted(c.id for c in claimed)
         stats = await storage.stats()
         assert (stats.count(JobStatus.COMPLETED), stats.count(JobStatus.PENDING)) == (jobs, 0)
+    finally:
+        await storage.aclose()
+
+
+async def test_failures_in_one_turn_share_a_script_call_and_each_stands_alone(
+    url: str,
+) -> None:
+    storage = await open_storage(url, clock=FakeClock(START))
+    clock = storage.clock
+    assert isinstance(clock, FakeClock)
+    try:
+        await storage.add([job(clock) for _ in range(3)])
+        claimed = await storage.claim("w", ["t"], 3, 30)
+        await storage.release(claimed[1].lease)
+        trips = storage.round_trips  # type: ignore[attr-defined]
+        retried, lost, failed = await asyncio.gather(
+            storage.fail(claimed[0].lease, "again later", START + 60),
+            storage.fail(claimed[1].lease, "gone", None),
+            storage.fail(claimed[2].lease, "for good", None),
+            return_exceptions=True,
+        )
+        assert storage.round_trips - trips == 1  # type: ignore[attr-defined]
+        assert isinstance(lost, LeaseLost)
+        assert isinstance(retried, Job)
+        assert isinstance(failed, Job)
+        assert (retried.status, retried.last_error) == (JobStatus.PENDING, "again later")
+        assert (failed.status, failed.last_error) == (JobStatus.FAILED, "for good")
+        assert await storage.get(retried.id) == retried
+        assert await storage.get(failed.id) == failed
+        stats = await storage.stats()
+        assert (stats.count(JobStatus.PENDING), stats.count(JobStatus.FAILED)) == (2, 1)
+        assert stats.count(JobStatus.PROCESSING) == 0
     finally:
         await storage.aclose()
 
@@ -463,6 +496,28 @@ async def test_a_batch_of_completions_whose_reply_was_lost_applies_once(
     assert sorted(j.id for j in listed.jobs) == sorted([c.id for c in claimed] + children)
     stats = await direct.stats()
     assert (stats.count(JobStatus.COMPLETED), stats.count(JobStatus.PENDING)) == (3, 3)
+
+
+async def test_a_batch_of_failures_whose_reply_was_lost_applies_once(
+    proxied: tuple[Storage, Storage, ReplyDropper],
+) -> None:
+    via, direct, dropper = proxied
+    clock = via.clock
+    assert isinstance(clock, FakeClock)
+    await via.add([job(clock) for _ in range(2)])
+    first, second = await via.claim("w", ["t"], 2, 30)
+    dropper.drop_next = True
+    retried, failed = await asyncio.wait_for(
+        asyncio.gather(
+            via.fail(first.lease, "again later", START + 60), via.fail(second.lease, "no", None)
+        ),
+        HANG_GUARD,
+    )
+    assert dropper.dropped == 1
+    assert (retried.status, retried.attempts) == (JobStatus.PENDING, 1)
+    assert (failed.status, failed.last_error) == (JobStatus.FAILED, "no")
+    assert await direct.get(retried.id) == retried
+    assert await direct.get(failed.id) == failed
 
 
 async def test_a_claim_whose_reply_was_lost_returns_the_same_jobs(

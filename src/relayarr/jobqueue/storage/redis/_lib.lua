@@ -112,6 +112,16 @@ local function already(id, token, op)
   return f[1] == token and f[2] == op
 end
 
+-- Values per variadic call (even): Lua's unpack fails near 8,000.
+local CHUNK = 4000
+
+-- ZREM any number of members.
+local function zrem_many(key, members)
+  for i = 1, #members, CHUNK do
+    redis.call('ZREM', key, unpack(members, i, math.min(i + CHUNK - 1, #members)))
+  end
+end
+
 -- Index writes of many jobs gathered by key and made at the end of a script, one variadic
 -- call per key: each redis.call costs about a microsecond beyond its own work (a write
 -- more, for propagation), so a batch of claims or completions saves most of that. Gather
@@ -147,14 +157,9 @@ local function later_count(status, jtype, delta)
   later_counts[field] = (later_counts[field] or 0) + delta
 end
 
--- Values per variadic call (even): Lua's unpack fails near 8,000.
-local CHUNK = 4000
-
 local function flush_later()
   for key, list in pairs(later_rems) do
-    for i = 1, #list, CHUNK do
-      redis.call('ZREM', key, unpack(list, i, math.min(i + CHUNK - 1, #list)))
-    end
+    zrem_many(key, list)
   end
   for key, list in pairs(later_adds) do
     for i = 1, #list, CHUNK do

@@ -86,7 +86,7 @@ while #claimed < limit do
     claimed[#claimed + 1] = row
   end
   for ready, members in pairs(taken) do
-    redis.call('ZREM', ready, unpack(members))
+    zrem_many(ready, members)
   end
   if not demoted and #candidates <= want then
     break

@@ -75,7 +75,7 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 PRUNE_BATCH = 1000
 LEASED_CACHE = 100_000
-COMPLETE_BATCH = 256  # completions per script call: about 5 ms of the server at most
+WRITE_BATCH = 256  # completions, or failures, per script call: a few ms of the server
 HISTORY = [status.value for status in TERMINAL_STATUSES]
 
 
@@ -85,6 +85,13 @@ class _Completion:
     result_json: str | None
     follow_ups: Sequence[NewJob]
     claimed: Job | None  # the job as this handle claimed it, if it did
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    lease: Lease
+    error: str
+    retry_at: float | None
 
 
 class RedisStorage:
@@ -105,7 +112,10 @@ class RedisStorage:
         self._wake: WakeListener = WakeListener(self._redis, options.prefix)
         self._leased: dict[tuple[JobId, str | None], Job] = {}  # claimed here, not finished
         self._completions: Coalescer[_Completion, tuple[Job, list[Added]]] = Coalescer(
-            self._complete_batch, COMPLETE_BATCH, options.where
+            self._complete_batch, WRITE_BATCH, options.where
+        )
+        self._failures: Coalescer[_Failure, Job] = Coalescer(
+            self._fail_batch, WRITE_BATCH, options.where
         )
         self._closed = False
 
@@ -303,21 +313,26 @@ class RedisStorage:
         return out
 
     async def fail(self, lease: Lease, error: str, retry_at: float | None) -> Job:
-        now = self._clock.now()
-        args = [
-            num(now),
-            str(lease.job_id),
-            lease.token,
-            error,
-            "" if retry_at is None else num(retry_at),
-            "" if retry_at is None else run_key(retry_at),
-            "0",
-        ]
         self._leased.pop((lease.job_id, lease.token), None)
-        row = await self._run("fail", args, Replay.AGAIN, again_at=7)
-        if row is None:
-            raise LeaseLost(lease.job_id)
-        return to_job(row)
+        return await self._failures.submit(_Failure(lease, error, retry_at))
+
+    async def _fail_batch(self, batch: list[_Failure]) -> list[Job | Exception]:
+        """One script call fails the batch (a storm of failures is as busy as a drain)."""
+        args = [num(self._clock.now()), "0"]
+        for item in batch:
+            retry_at = item.retry_at
+            args += (
+                str(item.lease.job_id),
+                item.lease.token,
+                item.error,
+                "" if retry_at is None else num(retry_at),
+                "" if retry_at is None else run_key(retry_at),
+            )
+        rows = await self._run("fail", args, Replay.AGAIN, again_at=2)
+        return [
+            LeaseLost(item.lease.job_id) if row is None else to_job(row)
+            for item, row in zip(batch, rows, strict=True)
+        ]
 
     async def release(self, lease: Lease) -> Job:
         now = self._clock.now()
@@ -542,6 +557,7 @@ class RedisStorage:
         self._closed = True
         try:
             await self._completions.wait_idle()
+            await self._failures.wait_idle()
             await self._wake.close()
             await self._client.close()
         finally:
