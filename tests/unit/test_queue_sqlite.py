@@ -122,6 +122,25 @@ async def test_retries_then_success_and_permanent_failure(queue: JobQueue) -> No
     assert calls == {retried.id: 3, doomed.id: 1}
 
 
+async def test_an_error_text_that_is_not_utf8_is_stored_escaped(queue: JobQueue) -> None:
+    """A file name read from disk with surrogateescape can reach an error message; the job
+    must still fail for the record, with the undecodable byte written out, not stay stuck
+    until its lease runs out."""
+    name = b"/media/Am\xe9lie.mkv".decode("utf-8", "surrogateescape")
+
+    @queue.handler("scan", max_attempts=1)
+    async def scan(job: Job) -> None:
+        raise FileNotFoundError(f"no such file: {name}")
+
+    failures = queue.events.subscribe(kinds={EventKind.FAILED})
+    await queue.start()
+    job = await queue.add_job("scan")
+    await next_event(failures, EventKind.FAILED, job.id)
+    failed = await queue.get_job(job.id)
+    assert failed.status is JobStatus.FAILED
+    assert failed.last_error == "FileNotFoundError: no such file: /media/Am\\udce9lie.mkv"
+
+
 async def test_follow_ups_commit_with_the_completion(queue: JobQueue) -> None:
     @queue.handler("webhook")
     async def webhook(job: Job) -> Complete:

@@ -89,9 +89,11 @@ def backoff_delay(
 
 
 def describe_error(exc: BaseException) -> str:
-    """The error text stored on the job: ``ExcType: message``, cut to a few KB."""
+    """The error text stored on the job: ``ExcType: message``, cut to a few KB. Characters
+    no storage can hold (lone surrogates, as from a file name read with surrogateescape) are
+    written out as ``\\udcxx`` escapes: the failure is recorded rather than refused."""
     name = "TimeoutError" if isinstance(exc, HandlerTimeout) else type(exc).__name__
-    message = str(exc)
+    message = str(exc).encode("utf-8", "backslashreplace").decode("utf-8")
     text = f"{name}: {message}" if message else name
     if len(text) > MAX_ERROR_CHARS:
         text = text[: MAX_ERROR_CHARS - 15] + "... [truncated]"
