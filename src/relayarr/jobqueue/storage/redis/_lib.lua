@@ -132,8 +132,14 @@ end
 local later_adds = {}
 local later_rems = {}
 local later_counts = {}
+-- False while a single job is added: gathering its few writes would cost more than it saves.
+local gathering = true
 
 local function later_zadd(key, score, member)
+  if not gathering then
+    redis.call('ZADD', key, score, member)
+    return
+  end
   local list = later_adds[key]
   if not list then
     list = {}
@@ -153,6 +159,10 @@ local function later_zrem(key, member)
 end
 
 local function later_count(status, jtype, delta)
+  if not gathering then
+    count(status, jtype, delta)
+    return
+  end
   local field = status .. '\t' .. jtype
   later_counts[field] = (later_counts[field] or 0) + delta
 end
@@ -256,6 +266,8 @@ local function add_jobs(first, last, now)
   local n = 0
   local ids, unique = P .. 'ids', P .. 'unique'
   local next_id, top = 0, 0 -- ids handed out, and reserved up to
+  local was_gathering = gathering
+  gathering = gathering and last - first > 8
   for i = first, last, 9 do
     local jtype, payload, priority, max_attempts, run_at, rk, ukey, debounce, parent =
       unpack(ARGV, i, i + 8)
@@ -317,6 +329,7 @@ local function add_jobs(first, last, now)
   if next_id < top then -- ids reserved for jobs that found their unique key held
     redis.call('DECRBY', ids, top - next_id)
   end
+  gathering = was_gathering
   return out
 end
 
