@@ -132,14 +132,8 @@ end
 local later_adds = {}
 local later_rems = {}
 local later_counts = {}
--- False while a single job is added: gathering its few writes would cost more than it saves.
-local gathering = true
 
 local function later_zadd(key, score, member)
-  if not gathering then
-    redis.call('ZADD', key, score, member)
-    return
-  end
   local list = later_adds[key]
   if not list then
     list = {}
@@ -159,10 +153,6 @@ local function later_zrem(key, member)
 end
 
 local function later_count(status, jtype, delta)
-  if not gathering then
-    count(status, jtype, delta)
-    return
-  end
   local field = status .. '\t' .. jtype
   later_counts[field] = (later_counts[field] or 0) + delta
 end
@@ -244,6 +234,10 @@ local function requeue(id, run_at, rk, now)
   place(id, f[1], f[2], run_at, rk, now)
 end
 
+local function zadd_now(key, score, member)
+  redis.call('ZADD', key, score, member)
+end
+
 -- place(), with the index writes gathered for flush_later.
 local function place_later(id, jtype, priority, run_at, rk, now)
   later_zadd(P .. 'pend:' .. jtype, run_at, id)
@@ -266,8 +260,11 @@ local function add_jobs(first, last, now)
   local n = 0
   local ids, unique = P .. 'ids', P .. 'unique'
   local next_id, top = 0, 0 -- ids handed out, and reserved up to
-  local was_gathering = gathering
-  gathering = gathering and last - first > 8
+  -- A single job's few writes are made at once: gathering them costs more than it saves.
+  local gather = last - first > 8
+  local zadd = gather and later_zadd or zadd_now
+  local tally = gather and later_count or count
+  local put = gather and place_later or place
   for i = first, last, 9 do
     local jtype, payload, priority, max_attempts, run_at, rk, ukey, debounce, parent =
       unpack(ARGV, i, i + 8)
@@ -308,19 +305,19 @@ local function add_jobs(first, last, now)
           set[#set + 1] = 'unique_key'
           set[#set + 1] = ukey
           redis.call('HSET', unique, ukey, id)
-          later_zadd(P .. 'uk:' .. ukey, id, id)
+          zadd(P .. 'uk:' .. ukey, id, id)
         end
         if parent ~= '' then
           set[#set + 1] = 'parent_id'
           set[#set + 1] = parent
-          later_zadd(P .. 'par:' .. parent, id, id)
+          zadd(P .. 'par:' .. parent, id, id)
         end
         redis.call('HSET', key, unpack(set))
       end
-      later_zadd(P .. 'ty:' .. jtype, id, id)
-      later_zadd(P .. 'st:pending', id, id)
-      later_count('pending', jtype, 1)
-      place_later(id, jtype, priority, run_at, rk, now)
+      zadd(P .. 'ty:' .. jtype, id, id)
+      zadd(P .. 'st:pending', id, id)
+      tally('pending', jtype, 1)
+      put(id, jtype, priority, run_at, rk, now)
       out[n + 1] = 1
       out[n + 2] = id
     end
@@ -329,7 +326,6 @@ local function add_jobs(first, last, now)
   if next_id < top then -- ids reserved for jobs that found their unique key held
     redis.call('DECRBY', ids, top - next_id)
   end
-  gathering = was_gathering
   return out
 end
 
