@@ -8,6 +8,8 @@ The shared event log is a Redis stream with integer ids (see :mod:`.eventlog`).
 
 Every state change is one Lua script (``*.lua`` beside this file), atomic on the server,
 so nothing is ever half-applied; the keys and structures are described in ``_lib.lua``.
+Completions and failures asked together travel as one script call, each job in it fenced
+and applied alone (see :mod:`.coalesce`).
 Every "now" is the injected clock's, passed to the scripts, never the server's TIME.
 
 Durability: run Redis with ``appendonly yes``. With ``appendfsync everysec`` (Redis's
