@@ -315,6 +315,35 @@ async def test_completions_in_one_turn_share_a_script_call_and_each_stands_alone
         await storage.aclose()
 
 
+async def test_text_redis_cannot_take_fails_its_own_completion_or_failure_only(
+    url: str,
+) -> None:
+    """As for adds: a lone surrogate (a follow-up's unique key, an error text given
+    straight to the storage) fails that one call, not the batch it would travel in."""
+    storage = await open_storage(url, clock=FakeClock(START))
+    clock = storage.clock
+    assert isinstance(clock, FakeClock)
+    try:
+        await storage.add([job(clock) for _ in range(4)])
+        claimed = await storage.claim("w", ["t"], 4, 30)
+        outcomes = await asyncio.gather(
+            storage.complete(claimed[0].lease, None),
+            storage.complete(claimed[1].lease, None, [job(clock, unique_key="k\udc80")]),
+            storage.fail(claimed[2].lease, "no such file: \udce9", None),
+            storage.fail(claimed[3].lease, "fine", None),
+            return_exceptions=True,
+        )
+        for refused in (outcomes[1], outcomes[2]):
+            assert isinstance(refused, StorageError)
+            assert "utf-8" in str(refused)
+        assert (await storage.get(claimed[0].id)).status is JobStatus.COMPLETED
+        assert (await storage.get(claimed[3].id)).status is JobStatus.FAILED
+        for still in (claimed[1], claimed[2]):
+            assert (await storage.get(still.id)).status is JobStatus.PROCESSING
+    finally:
+        await storage.aclose()
+
+
 async def test_many_completions_at_once_go_in_batches_and_all_land(url: str) -> None:
     """More completions than one script call takes, after one claim of more jobs than one
     variadic command takes: every one is answered and stored."""

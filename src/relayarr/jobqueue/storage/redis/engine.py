@@ -85,13 +85,24 @@ class _Completion:
     result_json: str | None
     follow_ups: Sequence[NewJob]
     claimed: Job | None  # the job as this handle claimed it, if it did
+    args: list[str]  # its part of the batch's script arguments
 
 
 @dataclass(frozen=True, slots=True)
 class _Failure:
     lease: Lease
-    error: str
-    retry_at: float | None
+    args: list[str]
+
+
+def _encodable(args: list[str], where: str) -> list[str]:
+    """``args``, once sure that they can be sent: a string Redis cannot take (a lone
+    surrogate) fails its own call here, not the batch it would travel in."""
+    try:
+        for arg in args:
+            arg.encode()
+    except UnicodeEncodeError as exc:
+        raise translate(exc, where) from exc
+    return args
 
 
 class RedisStorage:
@@ -277,27 +288,28 @@ class RedisStorage:
         # A job this handle claimed is known: the script need not send it back. While the
         # lease holds nobody else can change it, and the script checks that it holds.
         claimed = self._leased.pop((lease.job_id, lease.token), None)
-        return await self._completions.submit(_Completion(lease, result_json, follow_ups, claimed))
+        args = [
+            str(lease.job_id),
+            lease.token,
+            "0" if result_json is None else "1",
+            result_json or "",
+            "1" if claimed is None else "0",
+            str(len(follow_ups)),
+        ]
+        if follow_ups:
+            now = self._clock.now()
+            args += job_args(follow_ups, now, num(now))
+        item = _Completion(lease, result_json, follow_ups, claimed, _encodable(args, self.where))
+        return await self._completions.submit(item)
 
     async def _complete_batch(
         self, batch: list[_Completion]
     ) -> list[tuple[Job, list[Added]] | Exception]:
         """One script call completes the batch; each job succeeds or fails alone."""
         now = self._clock.now()
-        now_text = num(now)
-        args = [now_text, "0"]
+        args = [num(now), "0"]
         for item in batch:
-            follow_ups = item.follow_ups
-            args += (
-                str(item.lease.job_id),
-                item.lease.token,
-                "0" if item.result_json is None else "1",
-                item.result_json or "",
-                "1" if item.claimed is None else "0",
-                str(len(follow_ups)),
-            )
-            if follow_ups:
-                args += job_args(follow_ups, now, now_text)
+            args += item.args
         replies = await self._run("complete", args, Replay.AGAIN, again_at=2)
         out: list[tuple[Job, list[Added]] | Exception] = []
         for item, reply in zip(batch, replies, strict=True):
@@ -314,20 +326,20 @@ class RedisStorage:
 
     async def fail(self, lease: Lease, error: str, retry_at: float | None) -> Job:
         self._leased.pop((lease.job_id, lease.token), None)
-        return await self._failures.submit(_Failure(lease, error, retry_at))
+        args = [
+            str(lease.job_id),
+            lease.token,
+            error,
+            "" if retry_at is None else num(retry_at),
+            "" if retry_at is None else run_key(retry_at),
+        ]
+        return await self._failures.submit(_Failure(lease, _encodable(args, self.where)))
 
     async def _fail_batch(self, batch: list[_Failure]) -> list[Job | Exception]:
         """One script call fails the batch (a storm of failures is as busy as a drain)."""
         args = [num(self._clock.now()), "0"]
         for item in batch:
-            retry_at = item.retry_at
-            args += (
-                str(item.lease.job_id),
-                item.lease.token,
-                item.error,
-                "" if retry_at is None else num(retry_at),
-                "" if retry_at is None else run_key(retry_at),
-            )
+            args += item.args
         rows = await self._run("fail", args, Replay.AGAIN, again_at=2)
         return [
             LeaseLost(item.lease.job_id) if row is None else to_job(row)
