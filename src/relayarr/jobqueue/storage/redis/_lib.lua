@@ -133,22 +133,24 @@ local later_adds = {}
 local later_rems = {}
 local later_counts = {}
 
-local function later_zadd(key, score, member)
-  local list = later_adds[key]
+-- The list under `key` in `lists`, made empty the first time.
+local function bucket(lists, key)
+  local list = lists[key]
   if not list then
     list = {}
-    later_adds[key] = list
+    lists[key] = list
   end
+  return list
+end
+
+local function later_zadd(key, score, member)
+  local list = bucket(later_adds, key)
   list[#list + 1] = score
   list[#list + 1] = member
 end
 
 local function later_zrem(key, member)
-  local list = later_rems[key]
-  if not list then
-    list = {}
-    later_rems[key] = list
-  end
+  local list = bucket(later_rems, key)
   list[#list + 1] = member
 end
 

@@ -57,11 +57,7 @@ while #claimed < limit do
   local demoted = false
   for k = 1, math.min(want, #candidates) do
     local c = candidates[k]
-    local members = taken[c[3]]
-    if not members then
-      members = {}
-      taken[c[3]] = members
-    end
+    local members = bucket(taken, c[3])
     members[#members + 1] = c[2]
     local id = tostring(tonumber(string.sub(c[2], 17)))
     local row = read(id)
