@@ -483,14 +483,21 @@ async def proxied(
             await dropper.close()
 
 
+async def leased(via: Storage, count: int) -> list[Job]:
+    """``count`` new jobs of type "t", claimed through ``via`` for 30 s."""
+    clock = via.clock
+    assert isinstance(clock, FakeClock)
+    await via.add([job(clock) for _ in range(count)])
+    return await via.claim("w", ["t"], count, 30)
+
+
 async def test_a_completion_whose_reply_was_lost_is_recognised(
     proxied: tuple[Storage, Storage, ReplyDropper],
 ) -> None:
     via, direct, dropper = proxied
     clock = via.clock
     assert isinstance(clock, FakeClock)
-    await via.add([job(clock)])
-    [claimed] = await via.claim("w", ["t"], 1, 30)
+    [claimed] = await leased(via, 1)
     dropper.drop_next = True
     done, added = await asyncio.wait_for(
         via.complete(claimed.lease, '{"ok":1}', [job(clock, "child")]), HANG_GUARD
@@ -510,8 +517,7 @@ async def test_a_batch_of_completions_whose_reply_was_lost_applies_once(
     via, direct, dropper = proxied
     clock = via.clock
     assert isinstance(clock, FakeClock)
-    await via.add([job(clock) for _ in range(3)])
-    claimed = await via.claim("w", ["t"], 3, 30)
+    claimed = await leased(via, 3)
     dropper.drop_next = True
     outcomes = await asyncio.wait_for(
         asyncio.gather(*(via.complete(c.lease, None, [job(clock, "child")]) for c in claimed)),
@@ -533,8 +539,7 @@ async def test_a_batch_of_failures_whose_reply_was_lost_applies_once(
     via, direct, dropper = proxied
     clock = via.clock
     assert isinstance(clock, FakeClock)
-    await via.add([job(clock) for _ in range(2)])
-    first, second = await via.claim("w", ["t"], 2, 30)
+    first, second = await leased(via, 2)
     dropper.drop_next = True
     retried, failed = await asyncio.wait_for(
         asyncio.gather(
