@@ -1,20 +1,27 @@
 # relayarr: `make run` serves on the embedded SQLite default, `make test` runs the whole suite.
-# Each target builds its own virtualenv on first use; nothing needs installing by hand.
+# Each target builds the virtualenv on first use from uv.lock, so every machine gets exactly
+# the versions main was tested with; nothing needs installing by hand.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# uv itself lives in a small venv of its own (.uv/), pinned here, so the project venv holds
+# only what the lock names.
+UV_VERSION := 0.13.9
+UV := .uv/bin/uv
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test check bench clean
+.PHONY: run test check bench lock upgrade clean
 
-# arq, a Redis peer in the benchmarks, pins redis-py below 6, which would hold the whole
-# environment (relayarr's Redis engine included) back at redis-py 5: it goes in without its
-# pin, and runs on the current redis-py (tests/integration/test_server_bench_smoke.py).
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,bench]'
-	$(BIN)/python -m pip install -q --no-deps 'arq==0.28.0'
+$(UV):
+	$(PYTHON) -m venv .uv
+	.uv/bin/python -m pip install -q 'uv==$(UV_VERSION)'
+
+# Rebuilt whenever the lock or pyproject.toml changes. --locked refuses a lock that no
+# longer matches pyproject.toml: run `make lock` after editing the dependencies.
+$(STAMP): uv.lock pyproject.toml | $(UV)
+	$(UV) sync --locked --all-extras --python $(PYTHON)
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -37,5 +44,15 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.webhooks
 
+# After editing dependencies in pyproject.toml: resolve the lock again, changing as little
+# as it can.
+lock: | $(UV)
+	$(UV) lock --python $(PYTHON)
+
+# Move every locked package to the newest release pyproject.toml allows; then run
+# `make check test` and commit uv.lock if they pass.
+upgrade: | $(UV)
+	$(UV) lock --upgrade --python $(PYTHON)
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .uv .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -84,7 +84,7 @@ class WakeListener:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
             finally:
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+                await pubsub.aclose()
 
     def _heard(self) -> None:
         self.heard += 1
