@@ -66,7 +66,7 @@ class PublishResult:
         files: dict[str, JSONValue] = {}
         for action in dict.fromkeys(outcome.action for outcome in self.files):
             files[action] = self.names(action)
-        edited: list[JSONValue] = list(sorted(self.edited))
+        edited: list[JSONValue] = sorted(self.edited)
         return {
             "title": getattr(self.metadata, "title", None) or None,
             "files": files,
