@@ -62,19 +62,26 @@ class MergeResult(Generic[M]):
 
 
 def detect_edits(
-    names: tuple[str, ...], nfo: FieldValues, last_written: Mapping[str, str] | None
+    names: tuple[str, ...],
+    nfo: FieldValues,
+    last_written: Mapping[str, str] | None,
+    empty: AnyMetadata | None = None,
 ) -> dict[str, FieldValue]:
     """Fields whose NFO value differs from what relayarr recorded writing, with the value.
 
-    A field missing from the NFO counts as empty, so deleting an element is an edit too.
+    A field missing from the NFO counts as empty (``empty``'s value, else None), so
+    deleting an element is an edit too.
     """
     if last_written is None:
         return {}
     edited: dict[str, FieldValue] = {}
     for name in names:
         written = last_written.get(name)
-        if written is not None and fingerprint(nfo.get(name)) != written:
-            edited[name] = nfo.get(name)
+        if written is None:
+            continue
+        value = nfo[name] if name in nfo else getattr(empty, name, None)
+        if fingerprint(value) != written:
+            edited[name] = value
     return edited
 
 
@@ -90,9 +97,9 @@ def merge(
     """Combine the sources into the metadata to publish (see the module docstring)."""
     names = field_names(cast(type[AnyMetadata], kind))
     nfo = nfo or {}
-    edits = detect_edits(names, nfo, last_written)
-    final_locks = (locks or FieldLocks()).with_edits(edits)
     empty = kind()
+    edits = detect_edits(names, nfo, last_written, empty)
+    final_locks = (locks or FieldLocks()).with_edits(edits)
     values: dict[str, object] = {}
     sources: dict[str, str] = {}
     for name in names:

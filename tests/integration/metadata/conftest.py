@@ -117,6 +117,9 @@ def publisher(
     clock: FakeClock,
 ) -> Publisher:
     return Publisher(
-        settings, client=client, store=store, content=ContentStore(tmp_path / "data" / "assets"),
+        settings,
+        client=client,
+        store=store,
+        content=ContentStore(tmp_path / "data" / "assets"),
         clock=clock,
     )

@@ -20,7 +20,7 @@ import asyncio
 import copy
 import json
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -223,10 +223,19 @@ def build_app(state: FakeState) -> Starlette:
         ]
         if not episodes:
             return not_found()
-        return JSONResponse({"_id": "x", "air_date": episodes[0]["air_date"],
-                             "episodes": episodes, "name": f"Season {p['season']}",
-                             "overview": "", "id": 1, "poster_path": None,
-                             "season_number": int(p["season"]), "vote_average": 0})
+        return JSONResponse(
+            {
+                "_id": "x",
+                "air_date": episodes[0]["air_date"],
+                "episodes": episodes,
+                "name": f"Season {p['season']}",
+                "overview": "",
+                "id": 1,
+                "poster_path": None,
+                "season_number": int(p["season"]),
+                "vote_average": 0,
+            }
+        )
 
     async def find(request: Request) -> Response:
         if (early := await before(request)) or (early := tmdb_auth(request)):
@@ -244,9 +253,15 @@ def build_app(state: FakeState) -> Starlette:
             if (source == "tvdb_id" and str(d["external_ids"].get("tvdb_id")) == external)
             or (source == "imdb_id" and d["external_ids"].get("imdb_id") == external)
         ]
-        return JSONResponse({"movie_results": movies, "person_results": [],
-                             "tv_results": shows, "tv_episode_results": [],
-                             "tv_season_results": []})
+        return JSONResponse(
+            {
+                "movie_results": movies,
+                "person_results": [],
+                "tv_results": shows,
+                "tv_episode_results": [],
+                "tv_season_results": [],
+            }
+        )
 
     def fanart_answer(request: Request, table: dict[str, dict[str, Any]]) -> Response:
         if request.query_params.get("api_key") != FANART_KEY:
@@ -307,8 +322,12 @@ class LoopbackServer:
     def __init__(self, state: FakeState) -> None:
         self.state = state
         config = uvicorn.Config(
-            build_app(state), host="127.0.0.1", port=0, log_level="warning",
-            lifespan="off", timeout_graceful_shutdown=1,
+            build_app(state),
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=1,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
@@ -328,5 +347,3 @@ class LoopbackServer:
     def __exit__(self, *exc: object) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=10)
-
-

@@ -3,8 +3,8 @@ the circuit breaker, and the Enricher reporting failures instead of raising them
 
 from __future__ import annotations
 
-from email.utils import format_datetime
 from datetime import UTC, datetime
+from email.utils import format_datetime
 
 import httpx
 import pytest
@@ -59,7 +59,7 @@ async def test_a_retry_after_past_the_cap_fails_at_once_and_says_when(
     with pytest.raises(ProviderUnavailable) as caught:
         await tmdb(providers).movie(329865)
     assert caught.value.retry_after == 3600.0
-    assert "tmdb: movie 329865: HTTP 429: fault, asked to wait 3600 s" == str(caught.value)
+    assert str(caught.value) == "tmdb: movie 329865: HTTP 429: fault, asked to wait 3600 s"
     assert sleeps.delays == []
     assert len(fake.calls(MOVIE)) == 1
 
@@ -77,13 +77,16 @@ async def test_5xx_is_retried_with_backoff_then_given_up(
 
 
 async def test_a_slow_answer_times_out_and_is_retried(
-    server_settings: MetadataSettings, client: httpx.AsyncClient, fake: FakeState,
+    server_settings: MetadataSettings,
+    client: httpx.AsyncClient,
+    fake: FakeState,
     clock: FakeClock,
 ) -> None:
     sleeps = RecordingSleep(clock)
     quick = server_settings.model_copy(update={"timeout": 0.2})
-    providers = build_providers(quick, client, MemoryResponseCache(clock), clock=clock,
-                                sleep=sleeps)
+    providers = build_providers(
+        quick, client, MemoryResponseCache(clock), clock=clock, sleep=sleeps
+    )
     fake.fault(MOVIE, Fault(slow=1.0))
     movie = await tmdb(providers).movie(329865)
     assert movie.title == "Arrival"
@@ -103,20 +106,29 @@ async def test_unreachable_provider_is_unavailable(
     server_settings: MetadataSettings, client: httpx.AsyncClient, clock: FakeClock
 ) -> None:
     down = server_settings.model_copy(update={"tmdb_url": "http://127.0.0.1:9/3"})
-    providers = build_providers(down, client, MemoryResponseCache(clock), clock=clock,
-                                sleep=RecordingSleep(clock))
+    providers = build_providers(
+        down, client, MemoryResponseCache(clock), clock=clock, sleep=RecordingSleep(clock)
+    )
     with pytest.raises(ProviderUnavailable, match=r"cannot connect \(ConnectError\)"):
         await tmdb(providers).movie(329865)
 
 
 async def test_the_breaker_opens_after_repeated_failures_then_probes(
-    server_settings: MetadataSettings, client: httpx.AsyncClient, fake: FakeState,
+    server_settings: MetadataSettings,
+    client: httpx.AsyncClient,
+    fake: FakeState,
     clock: FakeClock,
 ) -> None:
     settings = server_settings.model_copy(update={"retries": 0, "cache_ttl": 0})
     policy = BreakerPolicy(threshold=2, cooldown=30.0, max_cooldown=60.0)
-    providers = build_providers(settings, client, MemoryResponseCache(clock), clock=clock,
-                                sleep=RecordingSleep(clock), breaker_policy=policy)
+    providers = build_providers(
+        settings,
+        client,
+        MemoryResponseCache(clock),
+        clock=clock,
+        sleep=RecordingSleep(clock),
+        breaker_policy=policy,
+    )
     fake.fault(MOVIE, Fault(500), Fault(500), Fault(500))
     for _ in range(2):
         with pytest.raises(ProviderUnavailable, match="HTTP 500"):
@@ -137,12 +149,15 @@ async def test_the_breaker_opens_after_repeated_failures_then_probes(
 
 
 async def test_not_found_does_not_open_the_breaker(
-    server_settings: MetadataSettings, client: httpx.AsyncClient, fake: FakeState,
+    server_settings: MetadataSettings,
+    client: httpx.AsyncClient,
+    fake: FakeState,
     clock: FakeClock,
 ) -> None:
     policy = BreakerPolicy(threshold=1, cooldown=30.0)
-    providers = build_providers(server_settings, client, MemoryResponseCache(clock),
-                                clock=clock, breaker_policy=policy)
+    providers = build_providers(
+        server_settings, client, MemoryResponseCache(clock), clock=clock, breaker_policy=policy
+    )
     for _ in range(3):
         with pytest.raises(Exception, match="unknown id"):
             await tmdb(providers).movie(1)
@@ -181,15 +196,23 @@ async def test_enricher_reports_failures_and_keeps_what_worked(
     fake.fault(MOVIE, *[Fault(500)] * (settings.retries + 1))
     result = await Enricher(providers).movie(UniqueIds(tmdb=329865))
     (failure,) = result.failures
-    assert (failure.provider, failure.subject, failure.kind) == ("tmdb", "movie 329865",
-                                                                 "unavailable")
+    assert (failure.provider, failure.subject, failure.kind) == (
+        "tmdb",
+        "movie 329865",
+        "unavailable",
+    )
     assert result.transient
     assert result.metadata is not None  # fanart.tv still answered
     assert result.metadata.title == ""
     assert {a.source for a in result.metadata.artwork} == {"fanart.tv"}
     assert result.summary()["failures"] == [
-        {"provider": "tmdb", "subject": "movie 329865", "kind": "unavailable",
-         "message": failure.message, "retry_after": None}
+        {
+            "provider": "tmdb",
+            "subject": "movie 329865",
+            "kind": "unavailable",
+            "message": failure.message,
+            "retry_after": None,
+        }
     ]
 
 
@@ -197,13 +220,13 @@ async def test_enricher_takes_fanart_404_as_no_art(providers: Providers, fake: F
     del fake.fanart_tv["371980"]
     result = await Enricher(providers).series(UniqueIds(tvdb=371980))
     assert result.failures == ()
-    assert result.metadata is not None and result.metadata.title == "Severance"
+    assert result.metadata is not None
+    assert result.metadata.title == "Severance"
     assert result.sources == ("tmdb",)
 
 
 async def test_enricher_episode_by_tvdb_series_id(providers: Providers) -> None:
-    result = await Enricher(providers).episode(UniqueIds(tvdb=371980), 2, 3,
-                                               show_title="Severance")
+    result = await Enricher(providers).episode(UniqueIds(tvdb=371980), 2, 3, show_title="Severance")
     assert result.metadata is not None
     assert (result.metadata.title, result.metadata.show_title) == ("Who Is Alive?", "Severance")
 

@@ -38,7 +38,9 @@ async def test_movie_details_become_metadata(providers: Providers, fake: FakeSta
     assert movie.actors[1].thumb == ""
     assert movie.collection is None
     kinds = {(a.kind, a.language) for a in movie.artwork}
-    assert ("poster", "en") in kinds and ("fanart", None) in kinds and ("clearlogo", "en") in kinds
+    assert ("poster", "en") in kinds
+    assert ("fanart", None) in kinds
+    assert ("clearlogo", "en") in kinds
     assert ("poster", "de") not in kinds  # include_image_language asked for en and textless
 
 
@@ -50,7 +52,11 @@ async def test_the_request_carries_key_language_and_appends(
     assert call.params["api_key"] == TMDB_KEY
     assert call.params["language"] == "en-US"
     assert set(call.params["append_to_response"].split(",")) == {
-        "release_dates", "credits", "images", "external_ids", "translations"
+        "release_dates",
+        "credits",
+        "images",
+        "external_ids",
+        "translations",
     }
     assert call.params["include_image_language"] == "en,null"
 
@@ -104,7 +110,10 @@ async def test_language_falls_back_to_original_then_english(
 
 
 async def test_the_cache_answers_a_repeat_without_a_call(
-    providers: Providers, fake: FakeState, cache: MemoryResponseCache, clock: FakeClock,
+    providers: Providers,
+    fake: FakeState,
+    cache: MemoryResponseCache,
+    clock: FakeClock,
     settings: MetadataSettings,
 ) -> None:
     first = await tmdb(providers).movie(329865)
@@ -120,8 +129,7 @@ async def test_unknown_id_is_a_clear_not_found(providers: Providers, fake: FakeS
     with pytest.raises(ProviderNotFound) as caught:
         await tmdb(providers).movie(999999)
     assert str(caught.value) == (
-        "tmdb: movie 999999: unknown id (HTTP 404: The resource you requested could not be "
-        "found.)"
+        "tmdb: movie 999999: unknown id (HTTP 404: The resource you requested could not be found.)"
     )
 
 
@@ -131,7 +139,8 @@ async def test_wrong_key_is_a_clear_auth_error_and_never_shows_the_key(
     settings, client = server_settings_client
     wrong = build_providers(
         settings.model_copy(update={"tmdb_api_key": SecretStr("wrong-key-42")}),
-        client, MemoryResponseCache(),
+        client,
+        MemoryResponseCache(),
     )
     assert wrong.tmdb is not None
     with pytest.raises(ProviderAuthError) as caught:
@@ -146,7 +155,10 @@ async def test_series_episode_season_and_find(providers: Providers, fake: FakeSt
     provider = tmdb(providers)
     show = await provider.series(95396)
     assert (show.title, show.year, show.mpaa, show.status) == (
-        "Severance", 2022, "TV-MA", "Returning Series"
+        "Severance",
+        2022,
+        "TV-MA",
+        "Returning Series",
     )
     assert show.ids == UniqueIds(tmdb=95396, imdb="tt11280740", tvdb=371980, default="tvdb")
     assert show.studios == ("Apple TV+", "Fifth Season")
@@ -154,16 +166,21 @@ async def test_series_episode_season_and_find(providers: Providers, fake: FakeSt
     assert show.runtime == 50
     episode = await provider.episode(95396, 2, 3, show_title="Severance")
     assert (episode.title, episode.season, episode.episode, episode.premiered) == (
-        "Who Is Alive?", 2, 3, "2025-01-31"
+        "Who Is Alive?",
+        2,
+        3,
+        "2025-01-31",
     )
-    assert episode.directors == ("Ben Stiller",) and episode.writers == ("Dan Erickson",)
+    assert episode.directors == ("Ben Stiller",)
+    assert episode.writers == ("Dan Erickson",)
     assert episode.actors[0].name == "John Turturro"
     assert episode.ids.tvdb == 10456789
     assert [a.kind for a in episode.artwork] == ["thumb"]
     season = await provider.season(95396, 2)
     assert [e.title for e in season] == ["Who Is Alive?"]
     found = await provider.find("371980", "tvdb_id")
-    assert found.series == (95396,) and found.movies == ()
+    assert found.series == (95396,)
+    assert found.movies == ()
     found = await provider.find("tt2543164", "imdb_id")
     assert found.movies == (329865,)
     assert fake.calls("/tmdb/3/find/371980")[0].params["external_source"] == "tvdb_id"
@@ -171,7 +188,10 @@ async def test_series_episode_season_and_find(providers: Providers, fake: FakeSt
 
 async def test_collection_is_read(providers: Providers, fake: FakeState) -> None:
     fake.movies[329865]["belongs_to_collection"] = {
-        "id": 10, "name": "Arrival Collection", "poster_path": None, "backdrop_path": None
+        "id": 10,
+        "name": "Arrival Collection",
+        "poster_path": None,
+        "backdrop_path": None,
     }
     movie = await tmdb(providers).movie(329865)
     assert movie.collection == Collection("Arrival Collection", "", 10)
@@ -182,4 +202,3 @@ def server_settings_client(
     settings: MetadataSettings, client: httpx.AsyncClient
 ) -> tuple[MetadataSettings, httpx.AsyncClient]:
     return settings, client
-

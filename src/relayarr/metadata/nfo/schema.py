@@ -25,8 +25,10 @@ _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 
 
 def clean(text: str) -> str:
-    """Text as an NFO can hold it: characters XML cannot carry removed, ends stripped."""
-    return _NOT_XML.sub("", text).strip()
+    """Text as an NFO can hold it: characters XML cannot carry removed, line ends as
+    ``\n`` (an XML parser turns every ``\r`` into one, so this is what reads back), ends
+    stripped."""
+    return _NOT_XML.sub("", text).replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 @dataclass(frozen=True, slots=True)

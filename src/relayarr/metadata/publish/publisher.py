@@ -24,6 +24,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar, cast
 
 import httpx
 
@@ -48,6 +49,8 @@ from relayarr.metadata.settings import MetadataSettings
 from relayarr.metadata.stores import AssetRecord, ItemRef, PublishStore
 
 logger = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=AnyMetadata)
 
 
 @dataclass(slots=True)
@@ -77,12 +80,13 @@ class Publisher:
         self._content = content
         self._clock = clock or SystemClock()
 
-    async def publish(self, request: PublishRequest[AnyMetadata]) -> PublishResult:
+    async def publish(self, request: PublishRequest[M]) -> PublishResult:
+        """Publish one item; every file's outcome (and error) is in the result."""
         try:
             folder = await asyncio.to_thread(SafeFolder, request.folder)
         except PublishError as exc:
             return PublishResult(errors=(exc,))
-        run = _Run(self, request, folder)
+        run = _Run(self, cast(PublishRequest[AnyMetadata], request), folder)
         try:
             return await run.go()
         except PublishError as exc:  # a folder-wide problem (video outside the folder)

@@ -58,15 +58,15 @@ class PublishResult:
     def ok(self) -> bool:
         return not self.errors
 
-    def names(self, action: Action) -> list[JSONValue]:
+    def names(self, action: Action) -> list[str]:
         return [f.name for f in self.files if f.action == action]
 
     def summary(self) -> dict[str, JSONValue]:
         """A short JSON view for the job's result."""
         files: dict[str, JSONValue] = {}
         for action in dict.fromkeys(outcome.action for outcome in self.files):
-            files[action] = self.names(action)
-        edited: list[JSONValue] = sorted(self.edited)
+            files[action] = [f.name for f in self.files if f.action == action]
+        edited: list[JSONValue] = [*sorted(self.edited)]
         return {
             "title": getattr(self.metadata, "title", None) or None,
             "files": files,
