@@ -66,13 +66,17 @@ def test_keys_are_secret_and_bad_values_are_refused() -> None:
     assert "abc-secret-123" not in repr(settings)
     assert "abc-secret-123" not in settings.model_dump_json()
     for bad in (
-        {"nfo": "both"}, {"artwork": ["poster", "thumbnail"]}, {"language": "english"},
-        {"artwork_style": "file"}, {"tmdb_url": "ftp://x"}, {"unknown_key": 1},
+        {"nfo": "both"},
+        {"artwork": ["poster", "thumbnail"]},
+        {"language": "english"},
+        {"artwork_style": "file"},
+        {"tmdb_url": "ftp://x"},
+        {"unknown_key": 1},
     ):
         with pytest.raises(ValidationError):
             MetadataSettings.model_validate(bad)
     with pytest.raises(ValidationError):
-        MetadataSettings().tmdb_api_key = "x"  # type: ignore[misc]
+        MetadataSettings().language = "fr"
     assert MetadataSettings(artwork=("poster", "poster")).artwork == ("poster",)
 
 
@@ -80,11 +84,20 @@ def test_from_radarr_and_sonarr_webhooks() -> None:
     radarr = json.loads((FIXTURES / "arr" / "radarr" / "download.json").read_text())
     m = radarr["movie"]
     movie = MovieMetadata.from_webhook(
-        title=m["title"], year=m["year"], overview=m.get("overview"), genres=m["genres"],
-        tmdb_id=m["tmdbId"], imdb_id=m["imdbId"], images=m["images"], tags=m["tags"],
+        title=m["title"],
+        year=m["year"],
+        overview=m.get("overview"),
+        genres=m["genres"],
+        tmdb_id=m["tmdbId"],
+        imdb_id=m["imdbId"],
+        images=m["images"],
+        tags=m["tags"],
     )
     assert (movie.title, movie.year, movie.genres, movie.tags) == (
-        "Arrival", 2016, ("Drama", "Science Fiction", "Mystery"), ("uhd",)
+        "Arrival",
+        2016,
+        ("Drama", "Science Fiction", "Mystery"),
+        ("uhd",),
     )
     assert movie.ids == UniqueIds(tmdb=329865, imdb="tt2543164")
     assert movie.premiered == ""  # Radarr's releaseDate is the physical release
@@ -95,28 +108,49 @@ def test_from_radarr_and_sonarr_webhooks() -> None:
     sonarr = json.loads((FIXTURES / "arr" / "sonarr" / "download_episode_file.json").read_text())
     s, e = sonarr["series"], sonarr["episodes"][0]
     series = SeriesMetadata.from_webhook(
-        title=s["title"], year=s["year"], genres=s["genres"], tvdb_id=s["tvdbId"],
-        tmdb_id=s["tmdbId"], imdb_id=s["imdbId"], images=s["images"],
+        title=s["title"],
+        year=s["year"],
+        genres=s["genres"],
+        tvdb_id=s["tvdbId"],
+        tmdb_id=s["tmdbId"],
+        imdb_id=s["imdbId"],
+        images=s["images"],
     )
     assert series.ids == UniqueIds(tmdb=95396, imdb="tt11280740", tvdb=371980, default="tvdb")
     episode = EpisodeMetadata.from_webhook(
-        title=e["title"], season=e["seasonNumber"], episode=e["episodeNumber"],
-        overview=e["overview"], air_date=e["airDate"], tvdb_id=e["tvdbId"],
+        title=e["title"],
+        season=e["seasonNumber"],
+        episode=e["episodeNumber"],
+        overview=e["overview"],
+        air_date=e["airDate"],
+        tvdb_id=e["tvdbId"],
         show_title=s["title"],
     )
     assert (episode.season, episode.episode, episode.premiered, episode.year) == (
-        2, 3, "2025-01-31", 2025
+        2,
+        3,
+        "2025-01-31",
+        2025,
     )
 
 
 def test_webhook_values_are_cleaned() -> None:
     movie = MovieMetadata.from_webhook(
-        title="  Arrival ", year=0, genres=["Drama", " ", "Drama"], tmdb_id=0,
-        images=[{"coverType": "Poster", "remoteUrl": "/local/only.jpg"},
-                {"coverType": "clearlogo", "remoteUrl": "https://x/logo.png"}],
+        title="  Arrival ",
+        year=0,
+        genres=["Drama", " ", "Drama"],
+        tmdb_id=0,
+        images=[
+            {"coverType": "Poster", "remoteUrl": "/local/only.jpg"},
+            {"coverType": "clearlogo", "remoteUrl": "https://x/logo.png"},
+        ],
     )
-    assert (movie.title, movie.year, movie.genres, movie.ids.tmdb) == ("Arrival", None,
-                                                                        ("Drama",), None)
+    assert (movie.title, movie.year, movie.genres, movie.ids.tmdb) == (
+        "Arrival",
+        None,
+        ("Drama",),
+        None,
+    )
     assert [a.kind for a in movie.artwork] == ["clearlogo"]
 
 
