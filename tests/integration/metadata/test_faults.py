@@ -83,11 +83,11 @@ async def test_a_slow_answer_times_out_and_is_retried(
     clock: FakeClock,
 ) -> None:
     sleeps = RecordingSleep(clock)
-    quick = server_settings.model_copy(update={"timeout": 0.2})
+    quick = server_settings.model_copy(update={"timeout": 1.0})
     providers = build_providers(
         quick, client, MemoryResponseCache(clock), clock=clock, sleep=sleeps
     )
-    fake.fault(MOVIE, Fault(slow=1.0))
+    fake.fault(MOVIE, Fault(slow=5.0))
     movie = await tmdb(providers).movie(329865)
     assert movie.title == "Arrival"
     assert len(fake.calls(MOVIE)) == 2
