@@ -51,9 +51,7 @@ def _set_cookie(request: Request, response: Response, name: str, value: str) -> 
     )
 
 
-def _login_page(
-    request: Request, next_path: str, error: str | None = None, status_code: int = 200
-) -> Response:
+def _login_page(request: Request, next_path: str, error: str | None = None) -> Response:
     token = secrets.token_urlsafe(32)
     response = render(
         request,
@@ -62,7 +60,6 @@ def _login_page(
         next_path=next_path,
         login_token=token,
         error=error,
-        status_code=status_code,
     )
     _set_cookie(request, response, LOGIN_COOKIE, token)
     return response
@@ -91,7 +88,9 @@ async def login(
             "dashboard login refused: wrong API key",
             extra={"service": "web", "operation": "login"},
         )
-        return _login_page(request, safe_next(next), "That is not the API key.", 401)
+        # The form again with its message, as a 200: a 4xx document is a console error
+        # in browsers, and 401 would call for an HTTP authentication challenge.
+        return _login_page(request, safe_next(next), "That is not the API key.")
     token, _ = state_of(request).sessions.create()
     logger.info("dashboard login", extra={"service": "web", "operation": "login"})
     response = RedirectResponse(safe_next(next), status_code=303)

@@ -51,7 +51,8 @@ async def job_trail(feed: EventFeed, job: Job, *, budget: int = SCAN_BUDGET) -> 
         return Trail([], complete=False)
     begin = job.created_at.timestamp() - SLACK_SECONDS
     end = None if job.finished_at is None else job.finished_at.timestamp() + SLACK_SECONDS
-    complete = oldest[0].at.timestamp() <= begin
+    # Ids start at 1 and only grow: an oldest id of 1 means nothing was ever trimmed.
+    complete = oldest[0].id == 1 or oldest[0].at.timestamp() <= begin
     start = await _first_at_or_after(feed, oldest[0].id, feed.last_id, begin)
     events: list[Event] = []
     after = start - 1
