@@ -184,11 +184,11 @@ def check_answer(request: FuzzRequest, response: httpx.Response, added: int) -> 
     assert response.status_code < 500, (request, response.status_code, response.text)
     if is_page_path(request.path) and response.status_code >= 300:
         # The dashboard's errors are pages for people (or a redirect to its login page).
-        if response.status_code >= 400 and request.method != "HEAD":
+        if response.status_code < 400:
+            assert response.headers["location"].startswith("/login"), response.headers
+        elif request.method != "HEAD":
             assert response.headers["content-type"].startswith("text/html"), response.text
             assert "Traceback" not in response.text
-        else:
-            assert response.headers["location"].startswith("/login"), response.headers
     elif response.status_code >= 400 and request.method != "HEAD":
         assert response.headers["content-type"] == "application/json", response.text
         error = response.json()["error"]
