@@ -47,13 +47,15 @@ from playwright.sync_api import (  # noqa: E402 - only once Chromium is known to
 )
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while Playwright's synchronous API runs it holds this thread's
+# event loop, and the async tests collected after these modules need the thread back.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as running:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
     yield launched
