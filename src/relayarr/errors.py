@@ -21,7 +21,9 @@
     │       └── ArtworkRejected      an image too large, not an image, or not downloadable
     └── WebError              a request the HTTP service refuses (carries its status and code)
         ├── Unauthorized      401: no credentials, or the wrong API key
-        └── MalformedBody     400: the body is not JSON
+        ├── MalformedBody     400: the body is not JSON
+        ├── LoginRequired     401: a dashboard page without a live session (-> login page)
+        └── CsrfRefused       403: a dashboard form without its session's CSRF token
 
 The job queue keeps its own tree (:mod:`relayarr.jobqueue.errors`, rooted in
 ``JobQueueError``) because it is a library that never imports the rest of relayarr. The CLI
@@ -155,3 +157,19 @@ class MalformedBody(WebError):
 
     status = 400
     code = "malformed_json"
+
+
+class LoginRequired(WebError):
+    """A dashboard page was asked for without a live session: the answer sends the
+    browser to the login page."""
+
+    status = 401
+    code = "login_required"
+
+
+class CsrfRefused(WebError):
+    """A dashboard form came without the CSRF token of its session (or without a
+    session): it may have been sent by another site, so nothing is done."""
+
+    status = 403
+    code = "csrf_refused"
