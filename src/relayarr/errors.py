@@ -9,9 +9,21 @@
     │   └── DurationError     a duration that is not <number><unit>...
     ├── MoveRefused           ``queue move`` will not copy a queue that workers are using
     ├── PayloadInvalid        a webhook body that does not fit the *arr schema (names the field)
+    ├── MetadataError         enriching or publishing metadata failed (names provider or file)
+    │   ├── ProviderError     a provider call failed (names the provider and the id asked for)
+    │   │   ├── ProviderUnavailable  down, timing out, 5xx/429 past the retries, circuit open
+    │   │   ├── ProviderAuthError    401: the API key is wrong
+    │   │   ├── ProviderNotFound     404: the provider does not know this id
+    │   │   └── ProviderBadResponse  the answer is not the JSON the provider documents
+    │   └── PublishError      one file could not be published (names the file)
+    │       ├── UnsafePath           a name that would leave the item's folder
+    │       ├── NfoMalformed         an existing NFO relayarr cannot read: left untouched
+    │       └── ArtworkRejected      an image too large, not an image, or not downloadable
     └── WebError              a request the HTTP service refuses (carries its status and code)
         ├── Unauthorized      401: no credentials, or the wrong API key
-        └── MalformedBody     400: the body is not JSON
+        ├── MalformedBody     400: the body is not JSON
+        ├── LoginRequired     401: a dashboard page without a live session (-> login page)
+        └── CsrfRefused       403: a dashboard form without its session's CSRF token
 
 The job queue keeps its own tree (:mod:`relayarr.jobqueue.errors`, rooted in
 ``JobQueueError``) because it is a library that never imports the rest of relayarr. The CLI
@@ -66,6 +78,65 @@ class PayloadInvalid(RelayarrError):
         super().__init__(f"{first.loc}: {first.msg}{more}")
 
 
+class MetadataError(RelayarrError):
+    """Enriching or publishing metadata failed; the message names the provider or file."""
+
+
+class ProviderError(MetadataError):
+    """A metadata provider call failed. ``provider`` is ``"tmdb"`` or ``"fanart.tv"``,
+    ``subject`` what was asked for (``"movie 329865"``)."""
+
+    def __init__(self, provider: str, subject: str, detail: str) -> None:
+        self.provider = provider
+        self.subject = subject
+        self.detail = detail
+        super().__init__(f"{provider}: {subject}: {detail}")
+
+
+class ProviderUnavailable(ProviderError):
+    """The provider is down, timing out, answering 5xx or 429 past the retries, or its
+    circuit is open. ``retry_after`` (seconds) is when it is worth asking again, if known."""
+
+    def __init__(
+        self, provider: str, subject: str, detail: str, *, retry_after: float | None = None
+    ) -> None:
+        super().__init__(provider, subject, detail)
+        self.retry_after = retry_after
+
+
+class ProviderAuthError(ProviderError):
+    """401: the provider refused the configured API key."""
+
+
+class ProviderNotFound(ProviderError):
+    """404: the provider does not know this id."""
+
+
+class ProviderBadResponse(ProviderError):
+    """The provider answered something that is not the JSON it documents."""
+
+
+class PublishError(MetadataError):
+    """One file could not be published; ``path`` names it. The other files still are."""
+
+    def __init__(self, path: str, detail: str) -> None:
+        self.path = path
+        self.detail = detail
+        super().__init__(f"{path}: {detail}")
+
+
+class UnsafePath(PublishError):
+    """A file name that would leave the item's folder (``..``, absolute, symlink out)."""
+
+
+class NfoMalformed(PublishError):
+    """An existing NFO is not XML relayarr can read; it is left as it is, never overwritten."""
+
+
+class ArtworkRejected(PublishError):
+    """An image that is too large, not a JPEG/PNG/WebP, or could not be downloaded."""
+
+
 class WebError(RelayarrError):
     """A request the HTTP service refuses. ``status`` and ``code`` become the JSON error
     answer (``{"error": {"code": ..., "message": ...}}``) in :mod:`relayarr.web.errors`."""
@@ -86,3 +157,19 @@ class MalformedBody(WebError):
 
     status = 400
     code = "malformed_json"
+
+
+class LoginRequired(WebError):
+    """A dashboard page was asked for without a live session: the answer sends the
+    browser to the login page."""
+
+    status = 401
+    code = "login_required"
+
+
+class CsrfRefused(WebError):
+    """A dashboard form came without the CSRF token of its session (or without a
+    session): it may have been sent by another site, so nothing is done."""
+
+    status = 403
+    code = "csrf_refused"

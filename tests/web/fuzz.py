@@ -15,6 +15,7 @@ from urllib.parse import quote
 import httpx
 from hypothesis import strategies as st
 
+from relayarr.web.dashboard.headers import is_page_path
 from web.conftest import KEY, fixture_body, fixture_names
 
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
@@ -43,6 +44,14 @@ API_PATHS = [
     "/api/v1/health",
     "/metrics",
     "/",
+    # dashboard pages and forms: without a session they redirect to the login page or
+    # refuse (403), and their errors are pages, not JSON
+    "/history",
+    "/history/retry",
+    "/jobs/1",
+    "/jobs/1/retry",
+    "/login",
+    "/logout",
 ]
 FIXTURES = [("radarr", name) for name in fixture_names("radarr")] + [
     ("sonarr", name) for name in fixture_names("sonarr")
@@ -173,7 +182,14 @@ def requests(draw: st.DrawFn, paths: list[str]) -> FuzzRequest:
 def check_answer(request: FuzzRequest, response: httpx.Response, added: int) -> None:
     """The invariants: never a 5xx, every error in the JSON shape, jobs only from 201/202."""
     assert response.status_code < 500, (request, response.status_code, response.text)
-    if response.status_code >= 400 and request.method != "HEAD":
+    if is_page_path(request.path) and response.status_code >= 300:
+        # The dashboard's errors are pages for people (or a redirect to its login page).
+        if response.status_code < 400:
+            assert response.headers["location"].startswith("/login"), response.headers
+        elif request.method != "HEAD":
+            assert response.headers["content-type"].startswith("text/html"), response.text
+            assert "Traceback" not in response.text
+    elif response.status_code >= 400 and request.method != "HEAD":
         assert response.headers["content-type"] == "application/json", response.text
         error = response.json()["error"]
         assert isinstance(error["code"], str)

@@ -20,6 +20,7 @@ from relayarr.config import ServerSettings
 from relayarr.jobqueue import JobQueue
 from relayarr.web import errors
 from relayarr.web.context import WebContext
+from relayarr.web.dashboard import install as install_dashboard
 from relayarr.web.feed import DEFAULT_CAPACITY, EventFeed
 from relayarr.web.intake import WebhookIntake
 from relayarr.web.metrics import Metrics
@@ -54,7 +55,8 @@ def create_app(
     workers: bool = True,
     event_capacity: int = DEFAULT_CAPACITY,
 ) -> RelayarrApp:
-    """The HTTP service over ``queue``: webhooks, the JSON API, events, health, metrics.
+    """The HTTP service over ``queue``: webhooks, the JSON API, events, health, metrics,
+    and the dashboard at ``/``.
 
     ``api_key`` guards everything but /api/v1/health (and /metrics when
     ``server.metrics_public``); ``workers`` is reported by health. The app's lifespan
@@ -100,6 +102,7 @@ def create_app(
         app.include_router(router)
     app.intake = WebhookIntake(ctx)
     app.include_router(events_router)
+    install_dashboard(app, ctx)
     # Added last runs first: the access log sees every answer, the limit every body.
     app.add_middleware(BodyLimit, limit=server.max_body_bytes)
     app.add_middleware(AccessLog)

@@ -47,6 +47,7 @@ from relayarr.jobqueue import (
     StorageError,
 )
 from relayarr.web.context import connection_context
+from relayarr.web.dashboard.errorpage import error_page, wants_page
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +95,10 @@ def error_response(
     fields: Sequence[FieldError] = (),
     headers: dict[str, str] | None = None,
 ) -> Response:
-    """Build an error answer, and count it when it answers a webhook."""
+    """Build an error answer, and count it when it answers a webhook. Dashboard paths
+    get a page instead of JSON (and a 401 sends the browser to the login page)."""
+    if wants_page(request):
+        return error_page(request, status, message)
     source = webhook_source(request.url.path)
     if source is not None:
         connection_context(request).metrics.webhook(source, code)

@@ -170,6 +170,13 @@ class EventFeed:
                 return Backlog(events, events[0].id - after - 1)
         return Backlog(self._ring.since(after, limit), oldest - after - 1)
 
+    async def read(self, after: int, limit: int = READ_LIMIT) -> list[Event]:
+        """Events with an id above ``after``, oldest first, at most ``limit``, from the shared
+        log when there is one (else from the ring); ids trimmed away are skipped silently."""
+        if self._log is not None:
+            return await self._log.read_events(after, limit)
+        return self._ring.since(after, limit)
+
     async def wait_after(self, after: int) -> None:
         """Return once an event newer than ``after`` is in the ring."""
         while self._ring.last_id <= after:

@@ -1,7 +1,8 @@
 """``/api/v1/events``: queue events, live, over a WebSocket.
 
 Connect with the API key (``?apikey=KEY``, since browsers cannot set headers on a
-WebSocket, or ``X-Api-Key``/Basic from other clients). Each message is one JSON object::
+WebSocket, or ``X-Api-Key``/Basic from other clients), or, from a dashboard page of the
+same origin, with its session cookie. Each message is one JSON object::
 
     {"id": 42, "kind": "completed", "at": "2025-...+00:00", "job_id": 7,
      "job_type": "webhook", "data": {"attempt": 1, "duration_ms": 3.2}}
@@ -34,6 +35,7 @@ from relayarr.errors import Unauthorized
 from relayarr.jobqueue import JSONValue
 from relayarr.web import auth
 from relayarr.web.context import WebContext, connection_context
+from relayarr.web.dashboard.guard import websocket_session
 from relayarr.web.feed import EventFeed
 
 logger = logging.getLogger(__name__)
@@ -78,7 +80,8 @@ async def events(websocket: WebSocket) -> None:
     ctx = connection_context(websocket)
     await websocket.accept()
     try:
-        auth.check(websocket, ctx)
+        if websocket_session(websocket) is None:  # a dashboard page of this origin
+            auth.check(websocket, ctx)
     except Unauthorized as exc:
         logger.warning(
             "websocket refused: no valid API key",

@@ -1,16 +1,12 @@
 """The jobs API: list and filter, look at one, enqueue, retry, cancel, bulk retry.
 
-``GET /api/v1/jobs`` filters by status and type in storage. ``text`` and the time range
-(on ``created_at``) are applied here, over at most :data:`SCAN_BUDGET` stored jobs per
-request: a page may then hold fewer than ``limit`` jobs while ``next_cursor`` says there is
-more to look at. (Pushing these filters into storage would make every page full; see the
-storage's JobQuery.)
+``GET /api/v1/jobs`` filters by status and type in storage; ``text`` and the time range
+are applied by :mod:`relayarr.web.listing` over a bounded scan (a page can then be short
+and still carry a ``next_cursor``).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -29,6 +25,7 @@ from relayarr.jobqueue import (
 )
 from relayarr.web.auth import RequireKey
 from relayarr.web.context import WebContext, context
+from relayarr.web.listing import SCAN_BUDGET, Filters, list_filtered
 from relayarr.web.schemas import (
     BulkError,
     BulkRetryRequest,
@@ -41,8 +38,6 @@ from relayarr.web.schemas import (
     JobPage,
 )
 
-SCAN_BUDGET = 5000  # stored jobs one filtered listing may look at
-SCAN_PAGE = 500
 MAX_LIMIT = 500
 CHILDREN_SHOWN = 100
 
@@ -60,29 +55,6 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
 _CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorOut, "description": "the job's status does not allow it"}
 }
-
-
-def _matcher(
-    text: str | None, since: datetime | None, until: datetime | None
-) -> Callable[[Job], bool] | None:
-    """The in-memory part of a listing's filter, or None when storage does it all."""
-    if text is None and since is None and until is None:
-        return None
-    needle = text.casefold() if text else None
-
-    def matches(job: Job) -> bool:
-        if since is not None and job.created_at < since:
-            return False
-        if until is not None and job.created_at >= until:
-            return False
-        if needle is None:
-            return True
-        haystack = " ".join(
-            (job.type, job.last_error or "", json.dumps(job.payload, ensure_ascii=False))
-        )
-        return needle in haystack.casefold()
-
-    return matches
 
 
 @router.get("", response_model=JobPage, summary="List jobs, newest first")
@@ -108,46 +80,15 @@ async def list_jobs(
     for name, moment in (("since", since), ("until", until)):
         if moment is not None and moment.tzinfo is None:
             raise _naive(name)
-    matches = _matcher(text, since, until)
     query = JobQuery(
         statuses=tuple(status or ()),
         types=tuple(job_type or ()),
         parent_id=JobId(parent_id) if parent_id is not None else None,
         before_id=JobId(cursor) if cursor is not None else None,
-        limit=limit if matches is None else SCAN_PAGE,
+        limit=limit,
     )
-    if matches is None:
-        page = await ctx.queue.list_jobs(query)
-        return JobPage(jobs=[JobOut.of(job) for job in page.jobs], next_cursor=page.next_cursor)
-    found: list[Job] = []
-    scanned = 0
-    next_cursor: JobId | None = query.before_id
-    while True:
-        page = await ctx.queue.list_jobs(query)
-        for job in page.jobs:
-            scanned += 1
-            next_cursor = job.id
-            if since is not None and job.created_at < since:
-                # Ids follow creation order: everything further down is older still.
-                return JobPage(jobs=[JobOut.of(j) for j in found], next_cursor=None)
-            if matches(job):
-                found.append(job)
-                if len(found) == limit:
-                    more = job is not page.jobs[-1] or page.next_cursor is not None
-                    return JobPage(
-                        jobs=[JobOut.of(j) for j in found], next_cursor=job.id if more else None
-                    )
-        if page.next_cursor is None:
-            return JobPage(jobs=[JobOut.of(j) for j in found], next_cursor=None)
-        if scanned >= SCAN_BUDGET:
-            return JobPage(jobs=[JobOut.of(j) for j in found], next_cursor=next_cursor)
-        query = JobQuery(
-            statuses=query.statuses,
-            types=query.types,
-            parent_id=query.parent_id,
-            before_id=page.next_cursor,
-            limit=SCAN_PAGE,
-        )
+    page = await list_filtered(ctx.queue, query, Filters(text, since, until))
+    return JobPage(jobs=[JobOut.of(job) for job in page.jobs], next_cursor=page.next_cursor)
 
 
 def _naive(name: str) -> RequestValidationError:
