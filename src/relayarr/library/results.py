@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 
 from relayarr.library.jsontypes import JSONObject, JSONValue
@@ -16,11 +17,16 @@ from relayarr.library.nfo import Nfo
 
 
 def to_json(value: object) -> JSONValue:
-    """A result value as JSON: dataclasses become objects, tuples lists, enums their value."""
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
+    """A result value as JSON: dataclasses become objects, tuples lists, enums their value,
+    datetimes ISO 8601 text."""
     if isinstance(value, Enum):
         return to_json(value.value)
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(key): to_json(item) for key, item in value.items()}
     if isinstance(value, tuple | list):
         return [to_json(item) for item in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
