@@ -36,9 +36,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_core import PydanticUndefined
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -47,6 +48,7 @@ from pydantic_settings import (
 from pydantic_settings.sources import InitSettingsSource
 
 from relayarr.errors import ConfigError
+from relayarr.library.settings import LibrarySettings, MappingSettings
 
 ENV_PREFIX = "RELAYARR_"
 ENV_NESTED_DELIMITER = "__"
@@ -149,11 +151,22 @@ class Settings(BaseSettings):
     queue: QueueSettings = QueueSettings()
     server: ServerSettings = ServerSettings()
     log: LogSettings = LogSettings()
+    library: LibrarySettings = LibrarySettings()
+    mappings: tuple[MappingSettings, ...] = Field(
+        default=(),
+        description="a path as an *arr sends it -> the same path as relayarr sees it",
+    )
 
     @property
     def queue_url(self) -> str:
         """The queue URL in effect: ``queue.url``, or a SQLite file in ``data_dir``."""
         return self.queue.url or sqlite_url(self.data_dir / "queue.db")
+
+    @property
+    def library_database_url(self) -> str:
+        """The library database in effect: ``library.database_url``, or a SQLite file in
+        ``data_dir``."""
+        return self.library.database_url or sqlite_url(self.data_dir / "library.db")
 
     @classmethod
     def settings_customise_sources(
@@ -274,34 +287,68 @@ def default_config_toml() -> str:
     """A commented TOML file listing every setting with its default and meaning.
 
     Generated from the models, so a new setting shows up here by itself; every line is a
-    comment, so the file loads as the defaults.
+    comment, so the file loads as the defaults. Lists of tables (``[[library.roots]]``,
+    ``[[mappings]]``) show one example entry.
     """
     lines = [_TEMPLATE_HEAD]
     sections: list[tuple[str, type[BaseModel]]] = []
+    tables: list[tuple[str, Any]] = []
     for name, info in Settings.model_fields.items():
         annotation = info.annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             sections.append((name, annotation))
+        elif _table_model(annotation) is not None:
+            tables.append((name, info))
         else:
             lines.extend(_template_key(name, info))
     for name, model in sections:
         lines.append(f"\n[{name}]")
+        nested: list[tuple[str, Any]] = []
         for key, info in model.model_fields.items():
-            alias = info.validation_alias
-            lines.extend(_template_key(alias if isinstance(alias, str) else key, info))
+            if _table_model(info.annotation) is not None:
+                nested.append((f"{name}.{key}", info))
+            else:
+                lines.extend(_template_key(_key_name(key, info), info))
+        lines.extend(_template_table(*table) for table in nested)
+    lines.extend(_template_table(*table) for table in tables)
     return "\n".join(lines) + "\n"
 
 
+def _table_model(annotation: Any) -> type[BaseModel] | None:
+    """The model of a list-of-tables setting (``tuple[MappingSettings, ...]``), else None."""
+    if get_origin(annotation) not in (list, tuple):
+        return None
+    item = get_args(annotation)[0]
+    return item if isinstance(item, type) and issubclass(item, BaseModel) else None
+
+
+def _template_table(name: str, info: Any) -> str:
+    model = _table_model(info.annotation)
+    assert model is not None
+    lines = [f"\n# {info.description}", f"# [[{name}]]"]
+    for key, field in model.model_fields.items():
+        lines.extend(_template_key(_key_name(key, field), field)[1:])
+    return "\n".join(lines)
+
+
+def _key_name(key: str, info: Any) -> str:
+    alias = info.validation_alias
+    return alias if isinstance(alias, str) else key
+
+
 def _template_key(key: str, info: Any) -> list[str]:
-    value = info.default
-    if value is None and info.examples:
-        value = info.examples[0]
+    # An example, where given, reads better than the default (reconcile_every's "6h").
+    value = info.examples[0] if info.examples else info.default
+    if value is PydanticUndefined:
+        value = ""
     text = _toml_value(value)
     lines = [f"# {info.description}"] if info.description else []
     return ["", *lines, f"# {key} = {text}"]
 
 
 def _toml_value(value: object) -> str:
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -321,7 +368,9 @@ def _has_key(data: Mapping[str, Any], loc: list[str]) -> bool:
 
 __all__ = [
     "ConfigError",
+    "LibrarySettings",
     "LogSettings",
+    "MappingSettings",
     "QueueSettings",
     "ServerSettings",
     "Settings",

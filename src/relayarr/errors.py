@@ -7,6 +7,13 @@
     ├── AppError              relayarr could not be put together (bad --import, clashing handler)
     ├── InputError            a command-line value that cannot be used
     │   └── DurationError     a duration that is not <number><unit>...
+    ├── LibraryError          the media library refuses a path, or cannot be read or stored
+    │   ├── NoPathMapping     no mapping rule fits a path (names the path and every rule tried)
+    │   ├── OutsideLibrary    a path resolves outside every library root (names both)
+    │   ├── RootUnavailable   a root's folder or anchor file is missing: retry later
+    │   ├── FolderMissing     a folder to scan does not exist or is not a folder
+    │   ├── InvalidCursor     a library page cursor the library did not make
+    │   └── LibraryStoreError the library database failed, or is not migrated
     ├── MoveRefused           ``queue move`` will not copy a queue that workers are using
     ├── PayloadInvalid        a webhook body that does not fit the *arr schema (names the field)
     ├── MetadataError         enriching or publishing metadata failed (names provider or file)
@@ -173,3 +180,37 @@ class CsrfRefused(WebError):
 
     status = 403
     code = "csrf_refused"
+
+
+class LibraryError(RelayarrError):
+    """The media library refuses a path, or cannot read or store what it needs."""
+
+
+class NoPathMapping(LibraryError):
+    """No mapping rule fits a path; the message names the path and every rule tried."""
+
+
+class OutsideLibrary(LibraryError):
+    """A path resolves (``..``, symlinks) outside every library root; names the path and roots."""
+
+
+class RootUnavailable(LibraryError):
+    """A library root's folder or one of its anchor files is missing, so its mount is
+    presumably down: work for that root should wait and retry, not fail or remove anything."""
+
+    def __init__(self, root: str, missing: str) -> None:
+        self.root = root
+        self.missing = missing
+        super().__init__(f"library root {root} is unavailable: {missing} is missing")
+
+
+class FolderMissing(LibraryError):
+    """A folder given to the scanner does not exist or is not a folder."""
+
+
+class InvalidCursor(LibraryError):
+    """A paging cursor the library did not make (or made for another listing)."""
+
+
+class LibraryStoreError(LibraryError):
+    """The library database failed, or has not been migrated (``relayarr migrate``)."""
