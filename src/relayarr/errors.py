@@ -8,6 +8,8 @@
     ├── InputError            a command-line value that cannot be used
     │   └── DurationError     a duration that is not <number><unit>...
     ├── LibraryError          the media library refuses a path, or cannot be read or stored
+    │   ├── LibraryNotConfigured  no [[library.roots]] is configured
+    │   ├── ItemNotFound      no movie or series with that id
     │   ├── NoPathMapping     no mapping rule fits a path (names the path and every rule tried)
     │   ├── OutsideLibrary    a path resolves outside every library root (names both)
     │   ├── RootUnavailable   a root's folder or anchor file is missing: retry later
@@ -184,6 +186,14 @@ class CsrfRefused(WebError):
 
 class LibraryError(RelayarrError):
     """The media library refuses a path, or cannot read or store what it needs."""
+
+
+class LibraryNotConfigured(LibraryError):
+    """A library operation was asked for, but no ``[[library.roots]]`` is configured."""
+
+
+class ItemNotFound(LibraryError):
+    """No movie or series with that id in the library database."""
 
 
 class NoPathMapping(LibraryError):

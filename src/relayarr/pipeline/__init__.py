@@ -39,9 +39,9 @@ def register(queue: JobQueue, library: Library | None = None) -> PipelineContext
     """Register the pipeline's handlers on ``queue`` (called by the composition root)."""
     ctx = PipelineContext(queue=queue, library=library)
 
-    def bind(fn: Callable[[PipelineContext, Job], Awaitable[object]]) -> Callable[
-        [Job], Awaitable[object]
-    ]:
+    def bind(
+        fn: Callable[[PipelineContext, Job], Awaitable[object]],
+    ) -> Callable[[Job], Awaitable[object]]:
         return partial(fn, ctx)
 
     queue.register(WEBHOOK, bind(handle_webhook))

@@ -50,6 +50,7 @@ class ScanReason(StrEnum):
     WEBHOOK = "webhook"
     MANUAL = "manual"
     RECONCILE = "reconcile"
+    BASELINE = "baseline"  # the first pass over a root: players already have its items
 
 
 @dataclass(frozen=True, slots=True)

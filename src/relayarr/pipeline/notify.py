@@ -44,9 +44,7 @@ class Change:
     ids: MediaIds = field(default_factory=MediaIds)
 
     @classmethod
-    def of(
-        cls, event: MediaEvent, action: ChangeAction, folder: Path, file: Path | None
-    ) -> Change:
+    def of(cls, event: MediaEvent, action: ChangeAction, folder: Path, file: Path | None) -> Change:
         return cls(
             action=action,
             kind=event.kind or MediaKind.MOVIE,

@@ -10,13 +10,12 @@ schedule runs per deployment however many processes have workers; and one asked 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 
 from relayarr.arr.media import MediaKind
 from relayarr.jobqueue import Complete, Job, JobQueue, JobSpec, JSONValue, PermanentFailure
-from relayarr.library.reconcile import find_changes
+from relayarr.library.reconcile import ChangeKind, Reconciler
 from relayarr.library.roots import LibraryRoot, RootKind
 from relayarr.pipeline.context import Library, PipelineContext
 from relayarr.pipeline.jobs import (
@@ -30,6 +29,9 @@ from relayarr.pipeline.notify import Change, ChangeAction, notify_spec
 from relayarr.pipeline.scan import scan_type
 
 log = logging.getLogger(__name__)
+
+RESULT_FOLDERS = 50
+"""Folders of each kind (new, changed, removed) a root's summary names at most."""
 
 
 async def schedule_reconcile(queue: JobQueue, library: Library) -> Job | None:
@@ -66,9 +68,7 @@ async def handle_reconcile(ctx: PipelineContext, job: Job) -> Complete:
         try:
             summary, specs = await _reconcile_root(library, root, job)
         except Exception as exc:  # one root's failure must not stop the schedule
-            log.warning(
-                "root not reconciled", extra={"root": str(root.path), "error": str(exc)}
-            )
+            log.warning("root not reconciled", extra={"root": str(root.path), "error": str(exc)})
             summary, specs = {"root": str(root.path), "error": str(exc)}, []
         summaries.append(summary)
         follow_ups.extend(specs)
@@ -91,11 +91,22 @@ async def _reconcile_root(
     missing = root.missing()
     if missing is not None:
         return {"root": str(root.path), "skipped": f"unavailable: {missing} is missing"}, []
-    known = await library.store.folder_signatures(root)
-    changes = await asyncio.to_thread(find_changes, root, known)
+    kind = MediaKind.MOVIE if root.kind is RootKind.MOVIES else MediaKind.SERIES
+    found: dict[ChangeKind, list[str]] = {kind_: [] for kind_ in ChangeKind}
     specs: list[JobSpec] = []
-    for folder in (*changes.new, *changes.changed):
-        request = ScanRequest(str(folder), str(root.path), ScanReason.RECONCILE)
+    removals: list[Change] = []
+    first_pass = not await _has_items(library, root)
+    reason = ScanReason.BASELINE if first_pass else ScanReason.RECONCILE
+    async for change in Reconciler(library.store).changes(root):
+        found[change.kind].append(change.folder)
+        if change.kind is ChangeKind.REMOVED:
+            if kind is MediaKind.MOVIE:
+                await library.store.remove_movie(change.folder)
+            else:
+                await library.store.remove_series(change.folder)
+            removals.append(Change(ChangeAction.REMOVED, kind, change.folder))
+            continue
+        request = ScanRequest(change.folder, str(root.path), reason)
         specs.append(
             JobSpec(
                 scan_type(root.kind),
@@ -104,25 +115,19 @@ async def _reconcile_root(
                 debounce=True,
             )
         )
-    kind = MediaKind.MOVIE if root.kind is RootKind.MOVIES else MediaKind.SERIES
-    removals = []
-    for folder in changes.removed:
-        if kind is MediaKind.MOVIE:
-            await library.store.remove_movie(str(folder))
-        else:
-            await library.store.remove_series(str(folder))
-        removals.append(Change(ChangeAction.REMOVED, kind, str(folder)))
     notify = notify_spec(removals)
     if notify is not None:
         specs.append(notify)
-    summary: dict[str, JSONValue] = {
-        "root": str(root.path),
-        "folders": changes.seen,
-        "new": [_name(f) for f in changes.new],
-        "changed": [_name(f) for f in changes.changed],
-        "removed": [_name(f) for f in changes.removed],
-    }
+    summary: dict[str, JSONValue] = {"root": str(root.path), "first_pass": first_pass}
+    for kind_, folders in found.items():
+        summary[kind_.value] = [_name(folder) for folder in folders[:RESULT_FOLDERS]]
+        summary[f"{kind_.value}_count"] = len(folders)
     return summary, specs
+
+
+async def _has_items(library: Library, root: LibraryRoot) -> bool:
+    first = await anext(aiter(library.store.folder_signatures(root, batch=1)), None)
+    return first is not None
 
 
 def _name(folder: str | Path) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from relayarr.arr.media import MediaEvent
 from relayarr.errors import NoPathMapping, OutsideLibrary, RootUnavailable
-from relayarr.jobqueue import PermanentFailure, Snooze
+from relayarr.jobqueue import JSONObject, JSONValue, PermanentFailure, Snooze
 from relayarr.library.paths import PathMapper
 from relayarr.library.roots import LibraryRoot, LibraryRoots, Located
 
@@ -59,9 +59,7 @@ class Resolver:
         self.require_mounted(located.root)
         folder = item_folder(located, is_folder=event.folder is not None)
         files = tuple(self._within(located.root, p, event.mapping_source) for p in event.files)
-        removed = tuple(
-            self._within(located.root, p, event.mapping_source) for p in event.removed
-        )
+        removed = tuple(self._within(located.root, p, event.mapping_source) for p in event.removed)
         if must_exist:
             _require_existing((folder, *files), event)
         return LocalItem(located.root, folder, files, removed, mapping)
@@ -71,6 +69,31 @@ class Resolver:
         located = self._guard(path)
         self.require_mounted(located.root)
         return located
+
+    def explain(self, path: str, source: str) -> JSONObject:
+        """How ``path`` from ``source`` maps (every rule tried, the one chosen) and where
+        the result lands: the library root holding it, or why none does. For
+        ``POST /api/v1/mappings/try`` and the dashboard's mapping tester."""
+        trace = self._mapper.explain(path, source)
+        answer: dict[str, JSONValue] = dict(trace.to_json())
+        candidate = trace.mapped.path if trace.mapped is not None else path
+        if trace.mapped is None:
+            answer["unmapped_note"] = (
+                "without a rule, a path is used as it is only when it already lies inside a"
+                " library root"
+            )
+        try:
+            located = self._roots.locate(candidate)
+        except OutsideLibrary as exc:
+            answer.update(root=None, root_problem=str(exc), usable=False)
+        else:
+            answer.update(
+                root=str(located.root.path),
+                item_folder=str(located.item_folder) if located.item_folder else None,
+                usable=True,
+                root_problem=None,
+            )
+        return answer
 
     def require_mounted(self, root: LibraryRoot) -> None:
         try:

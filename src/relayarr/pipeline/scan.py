@@ -11,17 +11,27 @@ import asyncio
 import logging
 from pathlib import Path
 
-from relayarr.arr.media import MediaKind
-from relayarr.jobqueue import Complete, Job, JobSpec, JobStatus, PermanentFailure
+from relayarr.arr.media import MediaEvent, MediaKind
+from relayarr.jobqueue import (
+    Complete,
+    Job,
+    JobQueue,
+    JobSpec,
+    JobStatus,
+    JSONValue,
+    PermanentFailure,
+)
+from relayarr.library.db.records import EventInfo, ItemKind, ScanRecord
+from relayarr.library.results import MovieScan, SeriesScan
 from relayarr.library.roots import RootKind
 from relayarr.pipeline.context import Library, PipelineContext
-from relayarr.pipeline.jobs import SCAN_MOVIE, SCAN_SERIES, ScanRequest
+from relayarr.pipeline.jobs import SCAN_MOVIE, SCAN_SERIES, ScanReason, ScanRequest
 from relayarr.pipeline.notify import Change, ChangeAction, notify_spec
 
 log = logging.getLogger(__name__)
 
-RESULT_FILE_ERRORS = 20
-"""Per-file errors a scan's job result lists (all of them are in the library database)."""
+RESULT_ISSUES = 20
+"""Unreadable files a scan's job result lists at most (the count says how many in all)."""
 
 
 def scan_type(kind: RootKind) -> str:
@@ -30,7 +40,7 @@ def scan_type(kind: RootKind) -> str:
 
 
 async def add_scan(
-    ctx: PipelineContext,
+    queue: JobQueue,
     library: Library,
     request: ScanRequest,
     *,
@@ -48,7 +58,6 @@ async def add_scan(
     job_type = scan_type(kind)
     key = request.unique_key()
     payload = request.to_json()
-    queue = ctx.queue
     job = await queue.add_job(
         job_type, payload, unique_key=key, debounce=True, delay=settle, parent_id=parent_id
     )
@@ -70,49 +79,40 @@ async def handle_scan(ctx: PipelineContext, job: Job) -> Complete:
     if library is None:
         raise PermanentFailure("no library root is configured ([[library.roots]])")
     request = ScanRequest.from_payload(job.payload)
-    located = library.resolver.local(request.folder)
+    # Off the event loop: a hung network mount blocks every look at the disk.
+    located = await asyncio.to_thread(library.resolver.local, request.folder)
     root = located.root
     folder = Path(request.folder)
     kind = MediaKind.MOVIE if root.kind is RootKind.MOVIES else MediaKind.SERIES
-    if not folder.is_dir():
+    if not await asyncio.to_thread(folder.is_dir):
         return await _gone(library, job, request, kind)
     scanner, store = library.scanner, library.store
+    info = event_info(request.event)
+    scan: MovieScan | SeriesScan
     if kind is MediaKind.MOVIE:
-        hint = Path(request.hint) if request.hint else None
-        scan = await asyncio.to_thread(scanner.scan_movie, folder, hint)
-        recorded = await store.record_movie_scan(scan, root, request.event)
+        scan = await asyncio.to_thread(scanner.scan_movie, folder, request.hint)
+        recorded = await store.record_movie_scan(scan, root, info)
+        video = scan.video.path if scan.video is not None else None
     else:
         scan = await asyncio.to_thread(scanner.scan_series, folder)
-        recorded = await store.record_series_scan(scan, root, request.event)
-    await store.link_job(kind.value, recorded.item_id, job.id, job.type)
+        recorded = await store.record_series_scan(scan, root, info)
+        video = None
+    item_kind = ItemKind(kind.value)
+    await store.link_job(item_kind, recorded.item_id, job.id, job.type)
     if job.parent_id is not None:
-        await store.link_job(kind.value, recorded.item_id, job.parent_id, "parent")
-    changes = _changes(kind, folder, recorded, request)
+        parent = await ctx.queue.get_job(job.parent_id)
+        await store.link_job(item_kind, recorded.item_id, parent.id, parent.type)
+    changes = scan_changes(kind, request, recorded, video)
     follow_ups = [spec for spec in [notify_spec(changes)] if spec is not None]
-    errors = [error.to_json() for error in scan.errors[:RESULT_FILE_ERRORS]]
-    result = {
+    result: dict[str, JSONValue] = {
         "folder": request.folder,
         "reason": request.reason.value,
-        "item_id": recorded.item_id,
-        "created": recorded.created,
-        "added": list(recorded.added),
-        "changed": list(recorded.changed),
-        "removed": list(recorded.removed),
-        "files": scan.file_count,
-        "errors": errors,
-        "error_count": len(scan.errors),
+        **recorded.to_json(),
+        "video": video,
+        "issues": [issue.to_json() for issue in scan.issues[:RESULT_ISSUES]],
+        "issue_count": len(scan.issues),
     }
-    log.info(
-        "folder scanned",
-        extra={
-            "folder": request.folder,
-            "files": scan.file_count,
-            "added": len(recorded.added),
-            "removed": len(recorded.removed),
-            "errors": len(scan.errors),
-        },
-    )
-    return Complete(result=result, follow_ups=[*follow_ups])
+    return Complete(result=result, follow_ups=follow_ups)
 
 
 async def _gone(library: Library, job: Job, request: ScanRequest, kind: MediaKind) -> Complete:
@@ -127,8 +127,65 @@ async def _gone(library: Library, job: Job, request: ScanRequest, kind: MediaKin
     return Complete(result={"folder": request.folder, "gone": True}, follow_ups=follow_ups)
 
 
-def _changes(kind: MediaKind, folder: Path, recorded: object, request: ScanRequest) -> list[Change]:
-    raise NotImplementedError
+def event_info(event: MediaEvent | None) -> EventInfo | None:
+    """What the webhook knew of the item, for the library database (None for scans that
+    no webhook asked for)."""
+    if event is None:
+        return None
+    ids = event.ids
+    return EventInfo(
+        title=event.title, year=event.year, tmdb_id=ids.tmdb, imdb_id=ids.imdb, tvdb_id=ids.tvdb
+    )
 
 
-__all__ = ["RESULT_FILE_ERRORS", "add_scan", "handle_scan", "scan_type"]
+def scan_changes(
+    kind: MediaKind, request: ScanRequest, recorded: ScanRecord, video: str | None
+) -> list[Change]:
+    """What the players must learn after a scan: for a movie, the movie (added when new,
+    else changed, with any file it lost); for a series, each folder with new or changed
+    episode files, and each folder that only lost some. A scan a webhook asked for tells
+    the players even when the files look unchanged (the *arr says something happened); a
+    reconciliation tells them only of real differences, and the first pass over a root
+    (a library relayarr has never seen, which the players already hold) tells them
+    nothing."""
+    folder = Path(request.folder)
+    if request.reason is ScanReason.BASELINE:
+        return []
+    if recorded.unchanged and request.reason is not ScanReason.WEBHOOK:
+        return []
+    if kind is MediaKind.MOVIE:
+        action = ChangeAction.ADDED if recorded.created else ChangeAction.CHANGED
+        file = str(folder / video) if video is not None else None
+        return [Change(action, kind, request.folder, file, removed=recorded.removed)]
+    touched: dict[str, list[str]] = {}
+    for path in (*recorded.added, *recorded.changed):
+        touched.setdefault(str(Path(path).parent), []).append(path)
+    gone: dict[str, list[str]] = {}
+    for path in recorded.removed:
+        gone.setdefault(str(Path(path).parent), []).append(path)
+    changes = [
+        Change(
+            ChangeAction.ADDED if recorded.created else ChangeAction.CHANGED,
+            kind,
+            place,
+            files[0] if len(files) == 1 else None,
+            removed=tuple(gone.pop(place, ())),
+        )
+        for place, files in touched.items()
+    ]
+    changes += [
+        Change(
+            ChangeAction.REMOVED,
+            kind,
+            place,
+            files[0] if len(files) == 1 else None,
+            removed=tuple(files),
+        )
+        for place, files in gone.items()
+    ]
+    if not changes:  # a webhook's scan with nothing new on disk: rescan the folder anyway
+        changes.append(Change(ChangeAction.CHANGED, kind, request.folder))
+    return changes
+
+
+__all__ = ["RESULT_ISSUES", "add_scan", "event_info", "handle_scan", "scan_changes", "scan_type"]

@@ -8,6 +8,7 @@ job's result, which is the parsed summary of the webhook plus what was done with
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from relayarr.arr import ArrEvent, Source, parse_webhook
@@ -63,10 +64,9 @@ async def handle_webhook(ctx: PipelineContext, job: Job) -> JSONValue:
     return summary
 
 
-async def _scan(
-    ctx: PipelineContext, library: Library, job: Job, event: MediaEvent
-) -> JSONObject:
-    item = library.resolver.item(event, must_exist=True)
+async def _scan(ctx: PipelineContext, library: Library, job: Job, event: MediaEvent) -> JSONObject:
+    # Off the event loop: a hung network mount blocks every look at the disk.
+    item = await asyncio.to_thread(library.resolver.item, event, must_exist=True)
     request = ScanRequest(
         folder=str(item.folder),
         root=str(item.root.path),
@@ -74,7 +74,7 @@ async def _scan(
         hint=str(item.files[0]) if item.files else None,
         event=event,
     )
-    scan = await add_scan(ctx, library, request, kind=item.root.kind, parent_id=job.id)
+    scan = await add_scan(ctx.queue, library, request, kind=item.root.kind, parent_id=job.id)
     return {
         "action": "scan",
         "folder": request.folder,
@@ -87,7 +87,7 @@ async def _scan(
 async def _remove(
     ctx: PipelineContext, library: Library, job: Job, event: MediaEvent
 ) -> JSONObject:
-    item = library.resolver.item(event, must_exist=False)
+    item = await asyncio.to_thread(library.resolver.item, event, must_exist=False)
     result: dict[str, JSONValue] = {
         "action": "remove",
         "folder": str(item.folder),

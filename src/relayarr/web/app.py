@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
+from relayarr.app import Services
 from relayarr.config import ServerSettings
 from relayarr.jobqueue import JobQueue
 from relayarr.web import errors
@@ -54,6 +55,7 @@ def create_app(
     api_key: str,
     workers: bool = True,
     event_capacity: int = DEFAULT_CAPACITY,
+    services: Services | None = None,
 ) -> RelayarrApp:
     """The HTTP service over ``queue``: webhooks, the JSON API, events, health, metrics,
     and the dashboard at ``/``.
@@ -96,6 +98,7 @@ def create_app(
         workers=workers,
         events=feed,
         metrics=metrics,
+        services=services or Services(),
     )
     errors.install(app)
     for router in ROUTERS:
