@@ -88,7 +88,11 @@ async def open_services(settings: Settings, *, create: bool = False) -> AsyncIte
     store = await LibraryStore.open(settings.library_database_url, create=create)
     try:
         library = Library(
-            resolver=Resolver(path_mapper(settings), roots),
+            resolver=Resolver(
+                path_mapper(settings),
+                roots,
+                mount_retry_seconds=settings.library.mount_retry_seconds,
+            ),
             roots=roots,
             scanner=Scanner(confine_to=[root.path for root in roots.roots]),
             store=store,

@@ -113,6 +113,11 @@ class LibrarySettings(BaseModel):
         description='periodic scan of every root ("6h", "90m", "1h30m"); "0" turns it off',
         examples=["6h"],
     )
+    mount_retry_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="how often work for a root whose mount is down looks again",
+    )
     roots: tuple[RootSettings, ...] = Field(
         default=(), description="folders holding the media, one [[library.roots]] each"
     )

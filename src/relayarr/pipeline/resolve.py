@@ -23,9 +23,6 @@ from relayarr.jobqueue import JSONObject, JSONValue, PermanentFailure, Snooze
 from relayarr.library.paths import PathMapper
 from relayarr.library.roots import LibraryRoot, LibraryRoots, Located
 
-MOUNT_RETRY_SECONDS = 60.0
-"""How long a job waits before looking again at a root whose mount is down."""
-
 
 @dataclass(frozen=True, slots=True)
 class LocalItem:
@@ -43,9 +40,12 @@ class LocalItem:
 class Resolver:
     """Maps an event's paths with the configured rules and checks them against the roots."""
 
-    def __init__(self, mapper: PathMapper, roots: LibraryRoots) -> None:
+    def __init__(
+        self, mapper: PathMapper, roots: LibraryRoots, *, mount_retry_seconds: float = 60.0
+    ) -> None:
         self._mapper = mapper
         self._roots = roots
+        self._mount_retry = mount_retry_seconds
 
     def item(self, event: MediaEvent, *, must_exist: bool) -> LocalItem:
         """The event's item; with ``must_exist`` its folder and present files must exist.
@@ -99,7 +99,7 @@ class Resolver:
         try:
             self._roots.require_mounted(root)
         except RootUnavailable as exc:
-            raise Snooze(MOUNT_RETRY_SECONDS, str(exc)) from exc
+            raise Snooze(self._mount_retry, str(exc)) from exc
 
     def _locate(self, path: str, source: str) -> tuple[Located, str]:
         try:
@@ -159,4 +159,4 @@ def _require_existing(paths: Iterable[Path], event: MediaEvent) -> None:
             )
 
 
-__all__ = ["MOUNT_RETRY_SECONDS", "LocalItem", "Resolver", "item_folder"]
+__all__ = ["LocalItem", "Resolver", "item_folder"]

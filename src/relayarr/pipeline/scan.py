@@ -157,6 +157,8 @@ def scan_changes(
         action = ChangeAction.ADDED if recorded.created else ChangeAction.CHANGED
         file = str(folder / video) if video is not None else None
         return [Change(action, kind, request.folder, file, removed=recorded.removed)]
+    if recorded.created:  # a new series: the players learn the whole folder at once
+        return [Change(ChangeAction.ADDED, kind, request.folder)]
     touched: dict[str, list[str]] = {}
     for path in (*recorded.added, *recorded.changed):
         touched.setdefault(str(Path(path).parent), []).append(path)

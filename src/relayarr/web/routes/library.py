@@ -94,7 +94,9 @@ def _manual_target(library: Library, path: str) -> tuple[Located, Path]:
     return located, folder
 
 
-@router.post("/mappings/try", responses=ERRORS, summary="Show how an *arr's path maps")
+@router.post(
+    "/mappings/try", response_model=None, responses=ERRORS, summary="Show how an *arr's path maps"
+)
 async def try_mapping(body: MappingTryIn, ctx: Ctx) -> JSONObject:
     """Every rule tried for ``source`` and ``path``, the one that matched and the result,
     and the library root holding it (or why none does)."""
@@ -102,7 +104,9 @@ async def try_mapping(body: MappingTryIn, ctx: Ctx) -> JSONObject:
     return await asyncio.to_thread(library.resolver.explain, body.path, body.source)
 
 
-@router.get("/library/movies", responses=ERRORS, summary="Movies in the library")
+@router.get(
+    "/library/movies", response_model=None, responses=ERRORS, summary="Movies in the library"
+)
 async def list_movies(
     ctx: Ctx,
     search: Annotated[str | None, Query(max_length=200)] = None,
@@ -113,13 +117,17 @@ async def list_movies(
     return _page(page)
 
 
-@router.get("/library/movies/{movie_id}", responses=ERRORS, summary="One movie")
+@router.get(
+    "/library/movies/{movie_id}", response_model=None, responses=ERRORS, summary="One movie"
+)
 async def get_movie(movie_id: ItemId, ctx: Ctx) -> JSONObject:
     detail = await library_of(ctx).store.get_movie(movie_id)
     return _detail(detail, "movie", movie_id)
 
 
-@router.get("/library/series", responses=ERRORS, summary="Series in the library")
+@router.get(
+    "/library/series", response_model=None, responses=ERRORS, summary="Series in the library"
+)
 async def list_series(
     ctx: Ctx,
     search: Annotated[str | None, Query(max_length=200)] = None,
@@ -130,7 +138,9 @@ async def list_series(
     return _page(page)
 
 
-@router.get("/library/series/{series_id}", responses=ERRORS, summary="One series")
+@router.get(
+    "/library/series/{series_id}", response_model=None, responses=ERRORS, summary="One series"
+)
 async def get_series(series_id: ItemId, ctx: Ctx) -> JSONObject:
     detail = await library_of(ctx).store.get_series(series_id)
     return _detail(detail, "series", series_id)
