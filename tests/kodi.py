@@ -26,6 +26,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -180,20 +181,21 @@ class KodiServer:
             self._write_config()
             display = self._start_xvfb()
             started = time.monotonic()
-            self._kodi = subprocess.Popen(
-                [str(binary), "--standalone"],
-                env={
-                    "HOME": str(self.home),
-                    "DISPLAY": f":{display}",
-                    "KODI_AE_SINK": "ALSA",
-                    "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-                    "LANG": "C.UTF-8",
-                },
-                stdin=subprocess.DEVNULL,
-                stdout=(self.root / "kodi.out").open("wb"),
-                stderr=subprocess.STDOUT,
-                cwd=self.root,
-            )
+            with (self.root / "kodi.out").open("wb") as out:
+                self._kodi = subprocess.Popen(
+                    [str(binary), "--standalone"],
+                    env={
+                        "HOME": str(self.home),
+                        "DISPLAY": f":{display}",
+                        "KODI_AE_SINK": "ALSA",
+                        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                        "LANG": "C.UTF-8",
+                    },
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    cwd=self.root,
+                )
             self._wait_ready()
             self.startup_seconds = time.monotonic() - started
             self._set_scrapers()
@@ -215,23 +217,24 @@ class KodiServer:
     def _start_xvfb(self) -> int:
         read_end, write_end = os.pipe()
         try:
-            self._xvfb = subprocess.Popen(
-                [
-                    "Xvfb",
-                    "-displayfd",
-                    str(write_end),
-                    "-screen",
-                    "0",
-                    "1280x720x24",
-                    "-nolisten",
-                    "tcp",
-                    "-noreset",
-                ],
-                pass_fds=(write_end,),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=(self.root / "xvfb.log").open("wb"),
-            )
+            with (self.root / "xvfb.log").open("wb") as errors:
+                self._xvfb = subprocess.Popen(
+                    [
+                        "Xvfb",
+                        "-displayfd",
+                        str(write_end),
+                        "-screen",
+                        "0",
+                        "1280x720x24",
+                        "-nolisten",
+                        "tcp",
+                        "-noreset",
+                    ],
+                    pass_fds=(write_end,),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=errors,
+                )
             os.close(write_end)
             write_end = -1
             # Xvfb writes the display number once it accepts clients.
@@ -311,6 +314,14 @@ class KodiServer:
         if "error" in answer:
             raise KodiError(f"{method}: {answer['error']}")
         return answer["result"]
+
+    def wait_for(self, condition: Callable[[], bool], *, what: str, timeout: float = 30.0) -> None:
+        """Poll ``condition`` until true; KodiError naming ``what`` after ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise KodiError(f"Kodi: no {what} within {timeout:g} s")
+            time.sleep(0.05)
 
     def movies_in_library(self) -> list[dict[str, object]]:
         result = self.rpc("VideoLibrary.GetMovies", {"properties": ["title", "year", "file"]})
