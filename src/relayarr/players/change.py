@@ -98,7 +98,9 @@ class MediaChange:
         """Read :meth:`to_json`'s output back; raises :class:`ChangeInvalid` naming the field."""
         if not isinstance(data, Mapping):
             raise ChangeInvalid("change: must be a JSON object")
-        ids = data.get("ids") or {}
+        ids = data.get("ids")
+        if ids is None:
+            ids = {}
         if not isinstance(ids, Mapping):
             raise ChangeInvalid("ids: must be a JSON object")
         return cls(

@@ -42,6 +42,35 @@ from pydantic import (
 )
 
 
+EXAMPLE_TOML = """\
+# Media players to tell about changes (none by default). Each [[players]] entry is one
+# player; players with the same group form one group. See docs/players.md.
+
+[[players]]
+name = "living-room"
+type = "kodi"                 # kodi | jellyfin | emby | plex
+url = "http://192.168.1.20:8080"
+username = "kodi"             # kodi: the web server's login (HTTP Basic)
+password = "..."
+# token = "..."               # jellyfin / emby: API key; plex: X-Plex-Token
+group = "kodi"                # default: the player's own name
+# timeout = 10.0              # seconds per HTTP request
+# max_requests = 1            # HTTP requests in flight to this player at a time
+# verify_timeout = 120.0      # kodi: seconds for a scan to show the item
+# breaker_threshold = 3       # consecutive failures that open its circuit breaker
+# breaker_cooldown = 30.0     # seconds it then stays open (doubling, up to 10 min)
+
+[[players.mappings]]          # a path as relayarr sees it -> the same path for this player
+from = "/srv/media/movies"
+to = "nfs://nas/movies"
+
+[groups.kodi]
+mode = "one"                  # one: first healthy member, then the next | all: every member
+during_playback = "defer"     # defer (retry later) | skip | always
+# defer_seconds = 300.0       # how long a deferred notification waits
+"""
+
+
 class PlayerType(StrEnum):
     """The kinds of player relayarr can tell."""
 
@@ -240,6 +269,7 @@ class PlayersSection(BaseModel):
 
 
 __all__ = [
+    "EXAMPLE_TOML",
     "DuringPlayback",
     "GroupMode",
     "GroupSettings",
