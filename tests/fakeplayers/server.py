@@ -109,6 +109,8 @@ class FakeServer:
             http="h11",
             ws="none",
             timeout_graceful_shutdown=1,
+            interface="asgi3",
+            proxy_headers=False,
         )
         self._server = uvicorn.Server(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
