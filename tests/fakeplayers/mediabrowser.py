@@ -127,10 +127,15 @@ class FakeMediaBrowser(FakeServer):
         return Response(status_code=404)
 
     def _sessions(self) -> list[dict[str, object]]:
-        idle = {"Id": "s1", "Client": "Jellyfin Web", "DeviceName": "Firefox", "PlayState": {}}
+        idle: dict[str, object] = {
+            "Id": "s1",
+            "Client": "Jellyfin Web",
+            "DeviceName": "Firefox",
+            "PlayState": {},
+        }
         if self.state.playing is None:
             return [idle]
-        playing = dict(idle, Id="s2", NowPlayingItem=self.state.playing.dto())
+        playing: dict[str, object] = dict(idle, Id="s2", NowPlayingItem=self.state.playing.dto())
         playing["PlayState"] = {"IsPaused": False, "PositionTicks": 1200000000}
         return [idle, playing]
 
@@ -161,7 +166,11 @@ class FakeMediaBrowser(FakeServer):
         limit = int(query.get("Limit", str(len(chosen) or 1)))
         page = chosen[start : start + limit]
         return json_response(
-            {"Items": [item.dto() for item in page], "TotalRecordCount": len(chosen), "StartIndex": start}
+            {
+                "Items": [item.dto() for item in page],
+                "TotalRecordCount": len(chosen),
+                "StartIndex": start,
+            }
         )
 
 

@@ -19,7 +19,9 @@ from starlette.responses import Response
 from fakeplayers.server import FakeServer, json_response
 
 TOKEN = "fake-plex-token-abcdef"
-UNAUTHORIZED_HTML = b"<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1></body></html>"
+UNAUTHORIZED_HTML = (
+    b"<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1></body></html>"
+)
 
 
 @dataclass
@@ -71,7 +73,9 @@ class FakePlex(FakeServer):
 
     async def route(self, request: Request) -> Response:
         if "application/json" not in request.headers.get("accept", ""):
-            return Response(b'<?xml version="1.0"?><MediaContainer size="0"/>', media_type="text/xml")
+            return Response(
+                b'<?xml version="1.0"?><MediaContainer size="0"/>', media_type="text/xml"
+            )
         path, method = request.url.path, request.method
         if method == "GET" and path == "/":
             return json_response(
@@ -112,9 +116,9 @@ class FakePlex(FakeServer):
                 }
             return json_response({"MediaContainer": container})
         parts = path.strip("/").split("/")
-        if method == "GET" and len(parts) == 4 and parts[:2] == ["library", "sections"]:
-            if parts[3] == "refresh" and any(s.key == parts[2] for s in self.state.sections):
-                return Response(b"", status_code=200)
+        refresh = len(parts) == 4 and parts[:2] == ["library", "sections"] and parts[3] == "refresh"
+        if method == "GET" and refresh and any(s.key == parts[2] for s in self.state.sections):
+            return Response(b"", status_code=200)
         return Response(status_code=404)
 
 

@@ -224,7 +224,9 @@ async def test_a_folder_outside_every_source_names_the_player_and_the_path(
 async def test_a_kodi_that_is_down_is_unreachable(kodi: KodiServer) -> None:
     down = KodiNotifier(settings(kodi, url="http://127.0.0.1:9"), mapper(kodi))
     try:
-        with pytest.raises(PlayerUnreachable, match=r"kodi-test: cannot reach http://127\.0\.0\.1:9"):
+        with pytest.raises(
+            PlayerUnreachable, match=r"kodi-test: cannot reach http://127\.0\.0\.1:9"
+        ):
             await down.check()
     finally:
         await down.aclose()

@@ -42,9 +42,17 @@ async def server(request: pytest.FixtureRequest) -> AsyncIterator[FakeMediaBrows
     await fake.stop()
 
 
-def make(server: FakeMediaBrowser, *, token: str = TOKEN, timeout: float = 5.0) -> MediaBrowserNotifier:
+def make(
+    server: FakeMediaBrowser, *, token: str = TOKEN, timeout: float = 5.0
+) -> MediaBrowserNotifier:
     settings = PlayerSettings.model_validate(
-        {"name": "media", "type": server.flavour, "url": server.url, "token": token, "timeout": timeout}
+        {
+            "name": "media",
+            "type": server.flavour,
+            "url": server.url,
+            "token": token,
+            "timeout": timeout,
+        }
     )
     kind = JellyfinNotifier if server.flavour == "jellyfin" else EmbyNotifier
     return kind(settings, to_player)

@@ -137,7 +137,10 @@ async def test_windows_locations_match_without_case(plex: FakePlex) -> None:
         [delivery] = await notifier.notify([movie("/Heat (1995)")])
     finally:
         await notifier.aclose()
-    assert delivery.message == "asked section 'Films' (7) to scan 'd:\\\\media\\\\films\\\\Heat (1995)'"
+    assert (
+        delivery.message
+        == "asked section 'Films' (7) to scan 'd:\\\\media\\\\films\\\\Heat (1995)'"
+    )
 
 
 async def test_a_video_session_counts_as_playing_music_does_not(

@@ -93,14 +93,20 @@ class MediaBrowserNotifier:
         await self._http.request(
             "POST", f"{self.prefix}/Library/Media/Updated", json=body, expect=(200, 204)
         )
+        lookups = [
+            (change, path)
+            for change, path in zip(changes, paths, strict=True)
+            if change.action is not Action.REMOVED and change.file is not None
+        ]
+        found = await self._find_items([c for c, _ in lookups], [p for _, p in lookups])
+        refreshed: set[str] = set()
         deliveries = []
         for change, path in zip(changes, paths, strict=True):
             reported = f"reported {path!r} as {update_type}"
+            item_id = found.get(path)
             if change.action is Action.REMOVED or change.file is None:
                 deliveries.append(Delivery(Outcome.OK, reported))
-                continue
-            item_id = await self._find_item(change, path)
-            if item_id is None:
+            elif item_id is None:
                 deliveries.append(
                     Delivery(
                         Outcome.OK,
@@ -108,14 +114,16 @@ class MediaBrowserNotifier:
                         "library monitor delay",
                     )
                 )
-                continue
-            await self._http.request(
-                "POST",
-                f"{self.prefix}/Items/{item_id}/Refresh",
-                params=self.refresh_params(),
-                expect=(200, 204),
-            )
-            deliveries.append(Delivery(Outcome.OK, f"{reported}; refreshed item {item_id}"))
+            else:
+                if item_id not in refreshed:
+                    refreshed.add(item_id)
+                    await self._http.request(
+                        "POST",
+                        f"{self.prefix}/Items/{item_id}/Refresh",
+                        params=self.refresh_params(),
+                        expect=(200, 204),
+                    )
+                deliveries.append(Delivery(Outcome.OK, f"{reported}; refreshed item {item_id}"))
         return deliveries
 
     def refresh_params(self) -> dict[str, str | int]:
@@ -154,32 +162,42 @@ class MediaBrowserNotifier:
             )
         return tuple(libraries)
 
-    async def _find_item(self, change: MediaChange, path: str) -> str | None:
-        """The id of the library item whose Path is ``path``, or None."""
+    async def _find_items(
+        self, changes: Sequence[MediaChange], paths: Sequence[str]
+    ) -> dict[str, str]:
+        """The ids of the library items whose Path is one of ``paths`` (one listing for the
+        whole batch, narrowed by year or season when the changes share one)."""
+        if not changes:
+            return {}
         where = f"{self.prefix}/Items"
+        first = changes[0]
         params: dict[str, str | int] = {
             "Recursive": "true",
-            "IncludeItemTypes": ITEM_TYPES[change.kind],
+            "IncludeItemTypes": ITEM_TYPES[first.kind],
             "Fields": "Path",
             "Limit": PAGE_SIZE,
         }
-        if change.kind is Kind.MOVIE and change.year is not None:
-            params["Years"] = change.year
-        if change.kind is Kind.EPISODE and change.season is not None:
-            params["ParentIndexNumber"] = change.season
-        wanted = components(path)
+        years = {change.year for change in changes}
+        seasons = {change.season for change in changes}
+        if first.kind is Kind.MOVIE and len(years) == 1 and first.year is not None:
+            params["Years"] = first.year
+        if first.kind is Kind.EPISODE and len(seasons) == 1 and first.season is not None:
+            params["ParentIndexNumber"] = first.season
+        wanted = {components(path): path for path in paths}
+        found: dict[str, str] = {}
         for page in range(MAX_PAGES):
             params["StartIndex"] = page * PAGE_SIZE
             result = self._shape.obj(await self._http.get_json(where, params=params), where)
             items = self._shape.array(result.get("Items", []), where)
             for entry in items:
                 item = self._shape.obj(entry, where)
-                found = item.get("Path")
-                if isinstance(found, str) and components(found) == wanted:
-                    return self._shape.text(item, "Id", where)
-            if len(items) < PAGE_SIZE:
-                return None
-        return None
+                path = item.get("Path")
+                key = components(path) if isinstance(path, str) else None
+                if key in wanted:
+                    found[wanted[key]] = self._shape.text(item, "Id", where)
+            if len(found) == len(wanted) or len(items) < PAGE_SIZE:
+                break
+        return found
 
 
 __all__ = ["ITEM_TYPES", "UPDATE_TYPES", "MediaBrowserNotifier"]

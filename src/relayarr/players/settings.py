@@ -41,7 +41,6 @@ from pydantic import (
     model_validator,
 )
 
-
 EXAMPLE_TOML = """\
 # Media players to tell about changes (none by default). Each [[players]] entry is one
 # player; players with the same group form one group. See docs/players.md.
