@@ -1,4 +1,5 @@
-"""Where a player's path mapping comes from: the one seam the composition root fills.
+"""Where a player's path mapping and the library roots come from: the seams the
+composition root fills.
 
 Mapping a local path into a player's view (``[[players.mappings]]``: longest match on
 whole components, POSIX, Windows and URL targets) is the library's path mapper
@@ -31,4 +32,14 @@ def _same_path(path: str) -> str:
     return path
 
 
-__all__ = ["to_player_for"]
+def library_roots(settings: object) -> list[str] | None:
+    """The local library roots to check against each player's libraries: ``roots`` of the
+    ``[library]`` section when the settings have one, else None (nothing to check)."""
+    library = getattr(settings, "library", None)
+    roots = getattr(library, "roots", None)
+    if roots is None:
+        return None
+    return [str(root) for root in roots]
+
+
+__all__ = ["library_roots", "to_player_for"]

@@ -18,6 +18,7 @@ from starlette.types import Receive, Scope, Send
 
 from relayarr.config import ServerSettings
 from relayarr.jobqueue import JobQueue
+from relayarr.players.roster import Roster
 from relayarr.web import errors
 from relayarr.web.context import WebContext
 from relayarr.web.feed import DEFAULT_CAPACITY, EventFeed
@@ -53,11 +54,14 @@ def create_app(
     api_key: str,
     workers: bool = True,
     event_capacity: int = DEFAULT_CAPACITY,
+    players: Roster | None = None,
+    library_roots: list[str] | None = None,
 ) -> RelayarrApp:
     """The HTTP service over ``queue``: webhooks, the JSON API, events, health, metrics.
 
     ``api_key`` guards everything but /api/v1/health (and /metrics when
-    ``server.metrics_public``); ``workers`` is reported by health. The app's lifespan
+    ``server.metrics_public``); ``workers`` is reported by health. ``players`` (owned by
+    the caller) and ``library_roots`` are what ``GET /api/v1/players`` checks. The app's lifespan
     follows the storage's shared event log when the queue shares events; otherwise it
     records this process's events from creation on (for /metrics and the WebSocket).
     """
@@ -94,6 +98,8 @@ def create_app(
         workers=workers,
         events=feed,
         metrics=metrics,
+        players=players,
+        library_roots=library_roots,
     )
     errors.install(app)
     for router in ROUTERS:

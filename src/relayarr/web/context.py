@@ -13,6 +13,7 @@ from fastapi import Request
 from starlette.requests import HTTPConnection
 
 from relayarr.jobqueue import JobQueue
+from relayarr.players.roster import Roster
 from relayarr.web.feed import EventFeed
 from relayarr.web.metrics import Metrics
 
@@ -34,6 +35,8 @@ class WebContext:
     events: EventFeed
     metrics: Metrics
     started_at: float = field(default_factory=time.monotonic)
+    players: Roster | None = None  # the configured media players, if any
+    library_roots: list[str] | None = None  # local roots checked against each player
 
 
 async def context(request: Request) -> WebContext:

@@ -25,6 +25,8 @@ import uvicorn
 from relayarr.app import HandlerSetup, build_queue, open_queue_storage
 from relayarr.config import Settings
 from relayarr.errors import AppError
+from relayarr.players.roster import Roster
+from relayarr.players.wiring import library_roots, to_player_for
 from relayarr.web.app import create_app
 
 logger = logging.getLogger(__name__)
@@ -88,9 +90,17 @@ async def serve(
     loop = asyncio.get_running_loop()
     logging.getLogger("uvicorn.error").addFilter(_DropColor())
     storage = await open_queue_storage(settings.queue_url, create=True)
+    players = Roster(settings.players, settings.groups, to_player_for)
     try:
         queue = build_queue(settings, storage, setups=setups or [], share_events=True)
-        app = create_app(queue, settings.server, api_key=options.api_key, workers=options.workers)
+        app = create_app(
+            queue,
+            settings.server,
+            api_key=options.api_key,
+            workers=options.workers,
+            players=players,
+            library_roots=library_roots(settings),
+        )
         sock = bind(options.host, options.port)
         config = uvicorn.Config(
             app,
@@ -151,6 +161,7 @@ async def serve(
             for signum in STOP_SIGNALS:
                 loop.remove_signal_handler(signum)
     finally:
+        await players.aclose()
         await storage.aclose()
     logger.info("shutdown complete", extra={"service": "web"})
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from relayarr.web.routes import health, jobs, queue, webhooks
+from relayarr.web.routes import health, jobs, players, queue, webhooks
 
-ROUTERS = (webhooks.router, jobs.router, queue.router, health.router)
+ROUTERS = (webhooks.router, jobs.router, queue.router, health.router, players.router)
 
-__all__ = ["ROUTERS", "health", "jobs", "queue", "webhooks"]
+__all__ = ["ROUTERS", "health", "jobs", "players", "queue", "webhooks"]
