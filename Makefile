@@ -30,6 +30,7 @@ run: $(STAMP)
 test: $(STAMP)
 	bash scripts/ensure-test-servers.sh
 	bash scripts/ensure-wrk.sh
+	bash scripts/ensure-kodi.sh
 	$(BIN)/pytest -q
 
 check: $(STAMP)

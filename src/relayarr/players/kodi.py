@@ -27,7 +27,10 @@ from relayarr.players.settings import PlayerSettings, PlayerType
 
 log = logging.getLogger(__name__)
 
-POLL_INTERVAL = 0.25
+POLL_FIRST = 0.05
+POLL_MAX = 1.0
+"""The library is polled after 50 ms, then at doubling intervals up to 1 s: a folder scan
+usually lands within a few hundred ms, a long one costs few requests."""
 SETTLE_SECONDS = 1.5
 """How long Kodi must be seen idle before a missing item counts as not added: a scan
 request is queued before it runs, so a first idle look proves nothing."""
@@ -50,14 +53,14 @@ class KodiNotifier:
         settings: PlayerSettings,
         to_player: ToPlayer,
         *,
-        poll_interval: float = POLL_INTERVAL,
+        poll_first: float = POLL_FIRST,
         settle_seconds: float = SETTLE_SECONDS,
     ) -> None:
         self.name = settings.name
         self._rpc = KodiRpc(settings)
         self._to_player = to_player
         self._verify_timeout = settings.verify_timeout
-        self._poll_interval = poll_interval
+        self._poll_first = poll_first
         self._settle_seconds = settle_seconds
         self._sources: tuple[Library, ...] | None = None
 
@@ -177,6 +180,7 @@ class KodiNotifier:
         verify timeout passes); True when ``done`` came true."""
         deadline = time.monotonic() + self._verify_timeout
         idle_since = time.monotonic()
+        interval = self._poll_first
         while True:
             if await done():
                 return True
@@ -187,7 +191,8 @@ class KodiNotifier:
                 return False
             if now >= deadline:
                 return False
-            await asyncio.sleep(self._poll_interval)
+            await asyncio.sleep(interval)
+            interval = min(interval * 2, POLL_MAX)
 
 
 def _what(kind: Kind, target: str | None, folder: str) -> str:
