@@ -327,3 +327,24 @@ async def test_while_a_video_plays_the_change_is_deferred_skipped_or_told(
     assert result.outcome is Outcome.DEFERRED  # never a clean during playback
     assert "a library clean never runs during playback" in result.message
     assert movie_titles(kodi, folder) == ["During Playback"]
+
+
+async def test_an_item_kodi_will_not_add_fails_after_a_scan_of_the_whole_source(
+    kodi: KodiServer, notifier: KodiNotifier
+) -> None:
+    # No NFO, and a name the local scraper cannot read: Kodi skips it on every scan.
+    folder_name = f"zz-{uuid.uuid4().hex[:8]}"
+    (kodi.movies / folder_name).mkdir()
+    (kodi.movies / folder_name / "noise.mkv").write_bytes(b"\0" * 2048)
+    local = f"{LOCAL_MOVIES}/{folder_name}"
+    change = MediaChange(Action.ADDED, Kind.MOVIE, local, f"{local}/noise.mkv", "Noise")
+
+    [delivery] = await notifier.notify([change])
+
+    assert delivery.outcome is Outcome.FAILED
+    assert delivery.message == (
+        f"scanned '{kodi.movies}/{folder_name}/', then the whole source "
+        f"'{kodi.movies_source}' (the folder scan did not add it), but Kodi's library has no "
+        f"movie file '{kodi.movies}/{folder_name}/noise.mkv' (check the source's content "
+        "type and scraper, and the NFO)"
+    )
