@@ -10,6 +10,7 @@ from relayarr.errors import ChangeInvalid
 from relayarr.jobqueue import BreakerPhase, BreakerPolicy
 from relayarr.players.change import Action, Kind, MediaChange, MediaIds
 from relayarr.players.health import BreakerBoard
+from relayarr.players.job import notify_payload, read_notify_payload
 from relayarr.players.notifier import Outcome
 from relayarr.players.pathforms import as_directory, contains, longest_container, parent
 from relayarr.players.record import DispatchRecord, TargetResult
@@ -158,3 +159,13 @@ def test_a_probe_without_a_verdict_hands_the_probe_back() -> None:
     assert probe.allowed
     board.release("plex", probe)  # say, a path error: says nothing about the player
     assert board.admit("plex").allowed
+
+
+def test_a_notify_players_payload_carries_the_change_and_the_players_told() -> None:
+    payload = notify_payload(EPISODE, done=["plex", "den", "plex"])
+    assert payload["done"] == ["den", "plex"]
+    assert read_notify_payload(payload) == (EPISODE, frozenset({"den", "plex"}))
+    with pytest.raises(ChangeInvalid, match="change: must be a JSON object"):
+        read_notify_payload({"done": []})
+    with pytest.raises(ChangeInvalid, match="done: must be an array of player names"):
+        read_notify_payload({"change": EPISODE.to_json(), "done": [1]})
