@@ -323,6 +323,40 @@ class KodiServer:
                 raise KodiError(f"Kodi: no {what} within {timeout:g} s")
             time.sleep(0.05)
 
+    def play_video(self) -> None:
+        """Start playing a real (tiny, ten-minute) video; returns once Kodi plays it.
+
+        The video is made with ffmpeg once per server and copied into a new folder each
+        time: Kodi caches directory listings, and refuses ("Invalid params") a file that
+        appeared in a folder it has listed before.
+        """
+        source = self.root / "video" / "tiny.mkv"
+        if not source.exists():
+            source.parent.mkdir(exist_ok=True)
+            subprocess.run(
+                [
+                    "ffmpeg", "-v", "error", "-y", "-f", "lavfi",
+                    "-i", "testsrc=size=160x90:rate=5", "-t", "600",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+                    str(source),
+                ],
+                check=True,
+                timeout=120,
+                capture_output=True,
+            )  # fmt: skip
+        folder = Path(tempfile.mkdtemp(prefix="play-", dir=self.root))
+        shutil.copy(source, folder / "tiny.mkv")
+        self.rpc("Player.Open", {"item": {"file": str(folder / "tiny.mkv")}})
+        self.wait_for(lambda: bool(self.rpc("Player.GetActivePlayers")), what="playback")
+
+    def stop_video(self) -> None:
+        """Stop every player; returns once none is active."""
+        players = self.rpc("Player.GetActivePlayers")
+        assert isinstance(players, list)
+        for player in players:
+            self.rpc("Player.Stop", {"playerid": player["playerid"]})
+        self.wait_for(lambda: not self.rpc("Player.GetActivePlayers"), what="playback to stop")
+
     def movies_in_library(self) -> list[dict[str, object]]:
         result = self.rpc("VideoLibrary.GetMovies", {"properties": ["title", "year", "file"]})
         assert isinstance(result, dict)

@@ -8,7 +8,6 @@ so they share the one Kodi of the session.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -259,23 +258,11 @@ async def test_a_one_group_falls_back_from_a_dead_box_to_the_next(kodi: KodiServ
 
 
 @pytest.fixture
-def playing(kodi: KodiServer) -> Iterator[Path]:
+def playing(kodi: KodiServer) -> Iterator[None]:
     """A real (tiny) video playing in Kodi for the duration of the test."""
-    video = kodi.root / f"playing-{uuid.uuid4().hex[:6]}.mkv"
-    subprocess.run(
-        [
-            "ffmpeg", "-v", "error", "-y", "-f", "lavfi",
-            "-i", "testsrc=size=160x90:rate=5", "-t", "600",
-            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(video),
-        ],
-        check=True,
-        timeout=120,
-    )  # fmt: skip
-    kodi.rpc("Player.Open", {"item": {"file": str(video)}})
-    kodi.wait_for(lambda: bool(kodi.rpc("Player.GetActivePlayers")), what="playback")
-    yield video
-    kodi.rpc("Player.Stop", {"playerid": 1})
-    kodi.wait_for(lambda: not kodi.rpc("Player.GetActivePlayers"), what="playback to stop")
+    kodi.play_video()
+    yield
+    kodi.stop_video()
 
 
 def one_player(kodi: KodiServer, during_playback: DuringPlayback) -> Dispatcher:
@@ -348,3 +335,33 @@ async def test_an_item_kodi_will_not_add_fails_after_a_scan_of_the_whole_source(
         f"movie file '{kodi.movies}/{folder_name}/noise.mkv' (check the source's content "
         "type and scraper, and the NFO)"
     )
+
+
+@pytest.mark.usefixtures("playing")
+async def test_a_shared_library_is_not_cleaned_while_any_member_plays(kodi: KodiServer) -> None:
+    # Two "boxes" on one shared library (both are the test Kodi, which plays a video).
+    section = PlayersSection(
+        players=(
+            settings(kodi, name="box-a", group="shared"),
+            settings(kodi, name="box-b", group="shared"),
+        ),
+        groups={"shared": GroupSettings(during_playback=DuringPlayback.ALWAYS)},
+    )
+    dispatcher = Dispatcher([KodiNotifier(p, mapper(kodi)) for p in section.players], section)
+    change = make_movie(kodi, "Shared", 2006)
+    try:
+        added = await dispatcher.dispatch(change)
+        shutil.rmtree(kodi.movies / Path(change.folder).name)
+        removal = MediaChange(Action.REMOVED, Kind.MOVIE, change.folder, None, "Shared")
+        removed = await dispatcher.dispatch(removal)
+    finally:
+        await dispatcher.aclose()
+
+    assert [(r.player, r.outcome) for r in added.results] == [("box-a", Outcome.OK)]
+    [result] = removed.results
+    assert result.outcome is Outcome.DEFERRED
+    assert result.message.startswith(
+        "deferred: a video is playing, and a library clean affects every member of the group"
+    )
+    assert removed.retry_after == 300.0
+    assert movie_titles(kodi, kodi.movies / Path(change.folder).name) == ["Shared"]

@@ -124,7 +124,7 @@ class Dispatcher:
     ) -> _GroupOutcome:
         owed = [name for name in group.members if name not in already]
         results = await asyncio.gather(*(self._tell(group, name, change) for name in owed))
-        return self._settle(group, [self._playback(group, change, r) for r in results])
+        return self._settle(group, [self._playback(group, r) for r in results])
 
     async def _tell_one(
         self, group: Group, change: MediaChange, already: frozenset[str]
@@ -134,7 +134,7 @@ class Dispatcher:
         if change.action is Action.REMOVED and len(group.members) > 1:
             busy = await self._busy_cleaner(group)
             if busy is not None:
-                return self._settle(group, [self._playback(group, change, busy)])
+                return self._settle(group, [self._playback(group, busy)])
         results: list[TargetResult] = []
         for name in group.members:
             result = await self._tell(group, name, change)
@@ -151,7 +151,7 @@ class Dispatcher:
                 for r in results
             ]
             return self._settle(group, results)
-        return self._settle(group, [self._playback(group, change, r) for r in results])
+        return self._settle(group, [self._playback(group, r) for r in results])
 
     async def _busy_cleaner(self, group: Group) -> TargetResult | None:
         """A member playing a video when a removal would clean a shared Kodi library."""
@@ -208,7 +208,7 @@ class Dispatcher:
         self.board.succeeded(name)
         return TargetResult(name, group.name, delivery.outcome, delivery.message)
 
-    def _playback(self, group: Group, change: MediaChange, result: TargetResult) -> TargetResult:
+    def _playback(self, group: Group, result: TargetResult) -> TargetResult:
         """Turn "a video is playing" into the group's ``during_playback`` decision."""
         if result.outcome is not Outcome.DEFERRED:
             return result
