@@ -31,6 +31,7 @@ test: $(STAMP)
 	bash scripts/ensure-test-servers.sh
 	bash scripts/ensure-wrk.sh
 	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-kodi.sh
 	$(BIN)/pytest -q
 
 check: $(STAMP)

@@ -38,6 +38,8 @@ from relayarr.library.roots import LibraryRoots
 from relayarr.library.scanner import Scanner
 from relayarr.pipeline import Library
 from relayarr.pipeline.resolve import Resolver
+from relayarr.players.roster import Roster
+from relayarr.players.wiring import to_player_for
 
 HandlerSetup = Callable[[JobQueue], object]
 """``def register(queue: JobQueue) -> None``: registers handlers on the queue it is given."""
@@ -66,6 +68,13 @@ class Services:
     configured is None (no ``[[library.roots]]``: no library)."""
 
     library: Library | None = None
+    players: Roster | None = None
+
+    def root_paths(self) -> list[str] | None:
+        """The library roots' paths, or None when no library is configured."""
+        if self.library is None:
+            return None
+        return [str(root.path) for root in self.library.roots.roots]
 
 
 def path_mapper(settings: Settings) -> PathMapper:
@@ -81,9 +90,19 @@ def library_roots(settings: Settings) -> LibraryRoots:
 async def open_services(settings: Settings, *, create: bool = False) -> AsyncIterator[Services]:
     """Open what ``settings`` configure (the library database when roots are set; with
     ``create`` it is made or migrated first) and close it all on exit."""
-    if not settings.library.roots:
-        yield Services()
-        return
+    players = Roster(settings.players, settings.groups, to_player_for)
+    try:
+        if not settings.library.roots:
+            yield Services(players=players)
+            return
+        async with _open_library(settings, create=create) as library:
+            yield Services(library=library, players=players)
+    finally:
+        await players.aclose()
+
+
+@asynccontextmanager
+async def _open_library(settings: Settings, *, create: bool) -> AsyncIterator[Library]:
     roots = library_roots(settings)
     store = await LibraryStore.open(settings.library_database_url, create=create)
     try:
@@ -99,7 +118,7 @@ async def open_services(settings: Settings, *, create: bool = False) -> AsyncIte
             settle_seconds=settings.library.settle_seconds,
             reconcile_every=settings.library.reconcile_every,
         )
-        yield Services(library=library)
+        yield library
     finally:
         await store.close()
 
@@ -135,7 +154,8 @@ def build_queue(
         strict_types=strict_types,
         share_events=share_events and storage.capabilities.cross_process_events,
     )
-    pipeline.register(queue, (services or Services()).library)
+    services = services or Services()
+    pipeline.register(queue, services.library, services.players)
     for setup in setups:
         name = f"{getattr(setup, '__module__', '?')}:{getattr(setup, '__qualname__', setup)}"
         try:

@@ -24,6 +24,10 @@ or a file at import time.
     level = "info"                      # RELAYARR_LOG__LEVEL
     json = false                        # RELAYARR_LOG__JSON
 
+    [[players]]                         # media players to tell: relayarr.players.settings
+    name = "living-room"
+    ...
+
 ``relayarr config init`` writes this file with every key, its default and its meaning.
 """
 
@@ -38,7 +42,15 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import PydanticUndefined
 from pydantic_settings import (
     BaseSettings,
@@ -49,6 +61,13 @@ from pydantic_settings.sources import InitSettingsSource
 
 from relayarr.errors import ConfigError
 from relayarr.library.settings import LibrarySettings, MappingSettings
+from relayarr.players.settings import (
+    EXAMPLE_TOML,
+    GroupSettings,
+    PlayerSettings,
+    check_groups,
+    check_unique_names,
+)
 
 ENV_PREFIX = "RELAYARR_"
 ENV_NESTED_DELIMITER = "__"
@@ -156,6 +175,26 @@ class Settings(BaseSettings):
         default=(),
         description="a path as an *arr sends it -> the same path as relayarr sees it",
     )
+    players: list[PlayerSettings] = Field(
+        default_factory=list, description="media players to tell ([[players]])"
+    )
+    groups: dict[str, GroupSettings] = Field(
+        default_factory=dict, description="player groups ([groups.NAME])"
+    )
+
+    @field_validator("players")
+    @classmethod
+    def _unique_players(cls, value: list[PlayerSettings]) -> list[PlayerSettings]:
+        check_unique_names(value)
+        return value
+
+    @field_validator("groups")
+    @classmethod
+    def _known_groups(
+        cls, value: dict[str, GroupSettings], info: ValidationInfo
+    ) -> dict[str, GroupSettings]:
+        check_groups(value, info.data.get("players"))
+        return value
 
     @property
     def queue_url(self) -> str:
@@ -297,6 +336,8 @@ def default_config_toml() -> str:
         annotation = info.annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             sections.append((name, annotation))
+        elif name in ("players", "groups"):
+            continue  # tables of tables: shown by the example at the end
         elif _table_model(annotation) is not None:
             tables.append((name, info))
         else:
@@ -311,6 +352,8 @@ def default_config_toml() -> str:
                 lines.extend(_template_key(_key_name(key, info), info))
         lines.extend(_template_table(*table) for table in nested)
     lines.extend(_template_table(*table) for table in tables)
+    lines.append("")
+    lines.extend(f"## {line}" if line else "##" for line in EXAMPLE_TOML.splitlines())
     return "\n".join(lines) + "\n"
 
 

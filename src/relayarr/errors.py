@@ -28,6 +28,15 @@
     │       ├── UnsafePath           a name that would leave the item's folder
     │       ├── NfoMalformed         an existing NFO relayarr cannot read: left untouched
     │       └── ArtworkRejected      an image too large, not an image, or not downloadable
+    │   ├── DurationError     a duration that is not <number><unit>...
+    │   └── ChangeInvalid     a media change (a notify-players payload) that cannot be used
+    ├── MoveRefused           ``queue move`` will not copy a queue that workers are using
+    ├── PayloadInvalid        a webhook body that does not fit the *arr schema (names the field)
+    ├── PlayerError           a media player could not be told (names the player)
+    │   ├── PlayerPathError   a path maps into none of the player's libraries (names the path)
+    │   ├── PlayerUnreachable connection refused, reset or timed out
+    │   ├── PlayerAuthFailed  the player refused the credentials (401/403)
+    │   └── PlayerBadAnswer   a 5xx, an unexpected status, a body that is not what the API sends
     └── WebError              a request the HTTP service refuses (carries its status and code)
         ├── Unauthorized      401: no credentials, or the wrong API key
         ├── MalformedBody     400: the body is not JSON
@@ -67,6 +76,10 @@ class MoveRefused(RelayarrError):
 
 class DurationError(InputError, ValueError):
     """A duration string that is not ``<number><unit>...`` (units w, d, h, m, s)."""
+
+
+class ChangeInvalid(InputError):
+    """A media change (a ``notify-players`` payload) that cannot be used; names the field."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +157,44 @@ class NfoMalformed(PublishError):
 
 class ArtworkRejected(PublishError):
     """An image that is too large, not a JPEG/PNG/WebP, or could not be downloaded."""
+
+
+class PlayerError(RelayarrError):
+    """A media player could not be told; the message starts with the player's name.
+
+    ``retryable`` says whether trying again later can help (a player that is down may
+    come back; a path outside every library of the player will not move by itself).
+    """
+
+    retryable = True
+
+    def __init__(self, player: str, message: str) -> None:
+        self.player = player
+        super().__init__(f"{player}: {message}")
+
+
+class PlayerPathError(PlayerError):
+    """A path maps into none of the player's libraries (or sources, or sections)."""
+
+    retryable = False
+
+    def __init__(self, player: str, path: str, detail: str = "") -> None:
+        self.path = path
+        suffix = f" ({detail})" if detail else ""
+        super().__init__(player, f"path {path!r} is outside every library of this player{suffix}")
+
+
+class PlayerUnreachable(PlayerError):
+    """The player did not answer: connection refused or reset, name not found, timed out."""
+
+
+class PlayerAuthFailed(PlayerError):
+    """The player refused the configured credentials (HTTP 401 or 403)."""
+
+
+class PlayerBadAnswer(PlayerError):
+    """The player answered, but not as its API does: a 5xx, an unexpected status, a body
+    that is not JSON or lacks the fields the API always sends, a JSON-RPC error."""
 
 
 class WebError(RelayarrError):

@@ -57,7 +57,7 @@ async def test_a_radarr_import_is_mapped_scanned_recorded_and_told(tmp_path: Pat
         assert scanned["video"] == ARRIVAL_NEW
         (notify,) = await w.children(scan)
         assert notify.type == NOTIFY_PLAYERS
-        (change,) = result(notify)["would_tell"]
+        change = result(notify)["would_tell"]
         assert change["action"] == "added"
         assert change["file"] == str(folder / ARRIVAL_NEW)
         # The library database holds the movie, its files and assets, and the chain.
@@ -89,7 +89,7 @@ async def test_a_season_pack_burst_makes_one_scan_and_one_notify(tmp_path: Path)
         assert len(scans) == 1
         assert len(notifies) == 1
         assert {result(await w.queue.get_job(j.id))["scan_job"] for j in webhooks} == {scans[0].id}
-        (change,) = result(notifies[0])["would_tell"]
+        change = result(notifies[0])["would_tell"]
         assert (change["action"], change["folder"]) == ("added", str(w.tv / "Severance"))
         series = (await w.store.list_series()).items
         assert len(series) == 1
@@ -129,10 +129,11 @@ async def test_an_upgrade_replaces_the_file_and_tells_what_went(tmp_path: Path) 
         assert scanned["created"] is False
         assert [Path(p).name for p in scanned["removed"]] == [ARRIVAL_OLD]
         assert [Path(p).name for p in scanned["added"]] == [ARRIVAL_NEW]
-        (notify,) = await w.children(scan)
-        (change,) = result(notify)["would_tell"]
-        assert change["action"] == "changed"
-        assert [Path(p).name for p in change["removed"]] == [ARRIVAL_OLD]
+        told = [result(notify)["would_tell"] for notify in await w.children(scan)]
+        assert [(c["action"], Path(c["file"]).name) for c in told] == [
+            ("changed", ARRIVAL_NEW),
+            ("removed", ARRIVAL_OLD),
+        ]
 
 
 async def test_a_rename_updates_the_library(tmp_path: Path) -> None:
@@ -173,7 +174,7 @@ async def test_a_manual_file_delete_removes_the_file_and_tells_the_players(
         routed = result(done)
         assert routed["action"] == "remove"
         (notify,) = await w.children(done)
-        (change,) = result(notify)["would_tell"]
+        change = result(notify)["would_tell"]
         assert (change["action"], change["file"]) == ("removed", str(folder / ARRIVAL_OLD))
         movie = (await w.store.list_movies()).items[0]
         detail = await w.store.get_movie(movie.id)
@@ -200,7 +201,7 @@ async def test_a_whole_item_delete_forgets_it(tmp_path: Path, fixture_name: str,
         done = await run(w, fixture_name.split("/")[0], fixture(fixture_name))
         assert result(done)["action"] == "remove"
         (notify,) = await w.children(done)
-        (change,) = result(notify)["would_tell"]
+        change = result(notify)["would_tell"]
         assert (change["action"], change["folder"]) == ("removed", str(folder))
         listing = w.store.list_movies if kind == "movie" else w.store.list_series
         assert (await listing()).items == ()

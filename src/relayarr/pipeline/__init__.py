@@ -29,15 +29,18 @@ from relayarr.pipeline.notify import handle_notify_players
 from relayarr.pipeline.reconcile import handle_reconcile, reconcile_now, schedule_reconcile
 from relayarr.pipeline.scan import handle_scan
 from relayarr.pipeline.webhook import handle_webhook
+from relayarr.players.roster import Roster
 
 SCAN_TIMEOUT = 600.0
 """Seconds a scan may run: a folder on a stalled network mount must not hold a worker
 slot for ever (its lease is kept alive by heartbeats meanwhile)."""
 
 
-def register(queue: JobQueue, library: Library | None = None) -> PipelineContext:
+def register(
+    queue: JobQueue, library: Library | None = None, players: Roster | None = None
+) -> PipelineContext:
     """Register the pipeline's handlers on ``queue`` (called by the composition root)."""
-    ctx = PipelineContext(queue=queue, library=library)
+    ctx = PipelineContext(queue=queue, library=library, players=players)
 
     def bind(
         fn: Callable[[PipelineContext, Job], Awaitable[object]],
@@ -48,7 +51,7 @@ def register(queue: JobQueue, library: Library | None = None) -> PipelineContext
     queue.register(SCAN_MOVIE, bind(handle_scan), timeout=SCAN_TIMEOUT)
     queue.register(SCAN_SERIES, bind(handle_scan), timeout=SCAN_TIMEOUT)
     queue.register(RECONCILE, bind(handle_reconcile), max_attempts=3)
-    queue.register(NOTIFY_PLAYERS, bind(handle_notify_players), max_attempts=10)
+    queue.register(NOTIFY_PLAYERS, bind(handle_notify_players), max_attempts=3)
     return ctx
 
 

@@ -14,6 +14,7 @@ from relayarr.library.db import LibraryStore
 from relayarr.library.roots import LibraryRoots
 from relayarr.library.scanner import Scanner
 from relayarr.pipeline.resolve import Resolver
+from relayarr.players.roster import Roster
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,7 @@ class PipelineContext:
 
     queue: JobQueue
     library: Library | None = None
+    players: Roster | None = None
 
 
 __all__ = ["Library", "PipelineContext"]

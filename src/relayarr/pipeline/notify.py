@@ -1,148 +1,111 @@
-"""What the players are told: :class:`Change`, and the ``notify-players`` job.
+"""The ``notify-players`` job: one media change, told to every player group.
 
-A change names the local folder (and file) that was added, changed or removed; the
-notifiers map it to each player's own view of the library. Until players are configured
-the handler records what it would have told, so the chain of a webhook is visible end to
-end from the first day.
+Its payload is :func:`relayarr.players.job.notify_payload`: the change and the players
+already told. When some players are owed the change after a round (a player down, a video
+playing), the job completes with the round's record and adds the next round as a
+follow-up, due when the dispatcher says, carrying who is done, so a retry never tells a
+player twice. Rounds that only wait for playback to end are not counted; after
+:data:`MAX_FAILED_ROUNDS` rounds with failures the job fails with every player's outcome.
+Until players are configured the handler records what it would have told.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
+from collections.abc import Sequence
 from pathlib import Path
 
-from relayarr.arr.common import MediaIds
 from relayarr.arr.media import MediaEvent, MediaKind
-from relayarr.jobqueue import Job, JobSpec, JSONObject, JSONValue, PermanentFailure
+from relayarr.errors import ChangeInvalid
+from relayarr.jobqueue import Complete, Job, JobQueue, JobSpec, JSONValue, PermanentFailure
 from relayarr.pipeline.context import PipelineContext
 from relayarr.pipeline.jobs import NOTIFY_PLAYERS
+from relayarr.players.change import Action, Kind, MediaChange, MediaIds
+from relayarr.players.job import notify_payload, read_notify_payload
+from relayarr.players.notifier import Outcome
 
 NO_PLAYERS = "no players configured ([[players]]): recorded what would be told"
+MAX_FAILED_ROUNDS = 10
+"""Rounds with a failed player before the job gives up and fails (about an hour with the
+dispatcher's waits); rounds that only wait for playback to end do not count."""
 
 
-class ChangeAction(StrEnum):
-    ADDED = "added"
-    CHANGED = "changed"
-    REMOVED = "removed"
+def change(
+    action: Action,
+    kind: MediaKind,
+    folder: str | Path,
+    file: str | Path | None = None,
+    event: MediaEvent | None = None,
+) -> MediaChange:
+    """A change of a movie (``kind`` movie) or of episodes (series): ``folder`` is the
+    movie's or the series' folder, ``file`` one video in it, when one is concerned."""
+    ids = event.ids if event is not None else None
+    return MediaChange(
+        action=action,
+        kind=Kind.MOVIE if kind is MediaKind.MOVIE else Kind.EPISODE,
+        folder=str(folder),
+        file=None if file is None else str(file),
+        title=(event.title if event is not None else None) or Path(folder).name,
+        year=event.year if event is not None else None,
+        ids=MediaIds(tmdb=ids.tmdb, imdb=ids.imdb, tvdb=ids.tvdb) if ids else MediaIds(),
+    )
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One thing a player should learn: ``action`` on ``folder`` (and ``file``, when one
-    file is concerned); ``kind`` is movie or series; ``removed`` lists files gone from
-    the folder in the same change (an upgrade's old file, a rename's old name)."""
-
-    action: ChangeAction
-    kind: MediaKind
-    folder: str
-    file: str | None = None
-    removed: tuple[str, ...] = ()
-    title: str | None = None
-    year: int | None = None
-    ids: MediaIds = field(default_factory=MediaIds)
-
-    @classmethod
-    def of(cls, event: MediaEvent, action: ChangeAction, folder: Path, file: Path | None) -> Change:
-        return cls(
-            action=action,
-            kind=event.kind or MediaKind.MOVIE,
-            folder=str(folder),
-            file=str(file) if file is not None else None,
-            title=event.title,
-            year=event.year,
-            ids=event.ids,
-        )
-
-    def to_json(self) -> JSONObject:
-        data: dict[str, JSONValue] = {
-            "action": self.action.value,
-            "kind": self.kind.value,
-            "folder": self.folder,
-            "file": self.file,
-            "removed": list(self.removed),
-            "title": self.title,
-            "year": self.year,
-            "ids": self.ids.as_json(),
-        }
-        return {key: value for key, value in data.items() if value not in (None, [], {})}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, object]) -> Change:
-        ids = data.get("ids") or {}
-        removed = data.get("removed") or []
-        if not isinstance(ids, Mapping) or not isinstance(removed, list):
-            raise ValueError("ids must be an object and removed a list")
-        file, title, year = data.get("file"), data.get("title"), data.get("year")
-        imdb = ids.get("imdb")
-        return cls(
-            action=ChangeAction(str(data["action"])),
-            kind=MediaKind(str(data["kind"])),
-            folder=str(data["folder"]),
-            file=file if isinstance(file, str) else None,
-            removed=tuple(str(path) for path in removed),
-            title=title if isinstance(title, str) else None,
-            year=year if isinstance(year, int) else None,
-            ids=MediaIds(
-                tmdb=_int(ids.get("tmdb")),
-                imdb=imdb if isinstance(imdb, str) else None,
-                tvdb=_int(ids.get("tvdb")),
-            ),
-        )
+def notify_specs(changes: Sequence[MediaChange]) -> list[JobSpec]:
+    """One ``notify-players`` follow-up per change."""
+    return [JobSpec(NOTIFY_PLAYERS, notify_payload(c), max_attempts=3) for c in changes]
 
 
-def notify_spec(changes: Sequence[Change]) -> JobSpec | None:
-    """The follow-up that tells the players about ``changes`` (None when there are none)."""
-    if not changes:
-        return None
-    return JobSpec(NOTIFY_PLAYERS, {"changes": [change.to_json() for change in changes]})
+async def add_notifies(
+    queue: JobQueue, changes: Sequence[MediaChange], *, parent_id: int
+) -> list[Job]:
+    """Add the ``notify-players`` jobs for ``changes`` now."""
+    return await queue.add_jobs(
+        JobSpec(spec.type, spec.payload, max_attempts=spec.max_attempts, parent_id=parent_id)
+        for spec in notify_specs(changes)
+    )
 
 
-async def add_notify(
-    ctx: PipelineContext, changes: Sequence[Change], *, parent_id: int
-) -> Job | None:
-    """Add a ``notify-players`` job for ``changes`` now (None when there are none)."""
-    spec = notify_spec(changes)
-    if spec is None:
-        return None
-    return await ctx.queue.add_job(spec.type, spec.payload, parent_id=parent_id)
-
-
-def read_changes(payload: Mapping[str, object]) -> list[Change]:
-    """The changes of a ``notify-players`` payload; a malformed one fails for good."""
-    raw = payload.get("changes")
-    if not isinstance(raw, list):
-        raise PermanentFailure("notify-players payload has no 'changes' list")
+async def handle_notify_players(ctx: PipelineContext, job: Job) -> Complete | JSONValue:
+    """Tell every group about the job's change; see the module docs for the rounds."""
     try:
-        return [Change.from_json(item) for item in _objects(raw)]
-    except (KeyError, ValueError) as exc:
-        raise PermanentFailure(f"malformed change in notify-players payload: {exc}") from exc
-
-
-async def handle_notify_players(ctx: PipelineContext, job: Job) -> JSONValue:
-    """Tell every player group about the job's changes; today, record them."""
-    changes = read_changes(job.payload)
-    return {
-        "note": NO_PLAYERS,
-        "would_tell": [change.to_json() for change in changes],
+        media_change, done = read_notify_payload(job.payload)
+    except ChangeInvalid as exc:
+        raise PermanentFailure(f"malformed notify-players payload: {exc}") from exc
+    roster = ctx.players
+    if roster is None or not roster.players:
+        return {"note": NO_PLAYERS, "would_tell": media_change.to_json()}
+    record = await roster.dispatcher.dispatch(media_change, done)
+    failed_rounds = _int(job.payload.get("failed_rounds"))
+    failures = record.failures
+    if failures:
+        failed_rounds += 1
+    result: dict[str, JSONValue] = {
+        "change": media_change.to_json(),
+        **record.to_json(),
+        "failed_rounds": failed_rounds,
     }
+    if record.retry_after is None or failed_rounds >= MAX_FAILED_ROUNDS:
+        if failures:
+            raise PermanentFailure(f"players not told: {record.summary()}")
+        return result
+    next_round = {**notify_payload(media_change, record.done), "failed_rounds": failed_rounds}
+    waiting = [r.player for r in record.results if r.outcome is not Outcome.OK]
+    result["next_round"] = {"in_seconds": record.retry_after, "for": list[JSONValue](waiting)}
+    follow_up = JobSpec(
+        NOTIFY_PLAYERS, next_round, delay=record.retry_after, max_attempts=job.max_attempts
+    )
+    return Complete(result=result, follow_ups=[follow_up])
 
 
-def _objects(items: Iterable[object]) -> list[Mapping[str, object]]:
-    return [item for item in items if isinstance(item, Mapping)]
-
-
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+def _int(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 __all__ = [
+    "MAX_FAILED_ROUNDS",
     "NO_PLAYERS",
-    "Change",
-    "ChangeAction",
-    "add_notify",
+    "add_notifies",
+    "change",
     "handle_notify_players",
-    "notify_spec",
-    "read_changes",
+    "notify_specs",
 ]

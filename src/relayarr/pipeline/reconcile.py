@@ -25,8 +25,10 @@ from relayarr.pipeline.jobs import (
     ScanReason,
     ScanRequest,
 )
-from relayarr.pipeline.notify import Change, ChangeAction, notify_spec
+from relayarr.pipeline.notify import change as change_of
+from relayarr.pipeline.notify import notify_specs
 from relayarr.pipeline.scan import scan_type
+from relayarr.players.change import Action, MediaChange
 
 log = logging.getLogger(__name__)
 
@@ -94,19 +96,19 @@ async def _reconcile_root(
     kind = MediaKind.MOVIE if root.kind is RootKind.MOVIES else MediaKind.SERIES
     found: dict[ChangeKind, list[str]] = {kind_: [] for kind_ in ChangeKind}
     specs: list[JobSpec] = []
-    removals: list[Change] = []
+    removals: list[MediaChange] = []
     first_pass = not await _has_items(library, root)
     reason = ScanReason.BASELINE if first_pass else ScanReason.RECONCILE
-    async for change in Reconciler(library.store).changes(root):
-        found[change.kind].append(change.folder)
-        if change.kind is ChangeKind.REMOVED:
+    async for found_change in Reconciler(library.store).changes(root):
+        found[found_change.kind].append(found_change.folder)
+        if found_change.kind is ChangeKind.REMOVED:
             if kind is MediaKind.MOVIE:
-                await library.store.remove_movie(change.folder)
+                await library.store.remove_movie(found_change.folder)
             else:
-                await library.store.remove_series(change.folder)
-            removals.append(Change(ChangeAction.REMOVED, kind, change.folder))
+                await library.store.remove_series(found_change.folder)
+            removals.append(change_of(Action.REMOVED, kind, found_change.folder))
             continue
-        request = ScanRequest(change.folder, str(root.path), reason)
+        request = ScanRequest(found_change.folder, str(root.path), reason)
         specs.append(
             JobSpec(
                 scan_type(root.kind),
@@ -115,9 +117,7 @@ async def _reconcile_root(
                 debounce=True,
             )
         )
-    notify = notify_spec(removals)
-    if notify is not None:
-        specs.append(notify)
+    specs.extend(notify_specs(removals))
     summary: dict[str, JSONValue] = {"root": str(root.path), "first_pass": first_pass}
     for kind_, folders in found.items():
         summary[kind_.value] = [_name(folder) for folder in folders[:RESULT_FOLDERS]]

@@ -16,17 +16,18 @@ from relayarr.jobqueue import (
     Complete,
     Job,
     JobQueue,
-    JobSpec,
     JobStatus,
     JSONValue,
     PermanentFailure,
 )
 from relayarr.library.db.records import EventInfo, ItemKind, ScanRecord
+from relayarr.library.naming import VIDEO_EXTENSIONS, split_name
 from relayarr.library.results import MovieScan, SeriesScan
 from relayarr.library.roots import RootKind
 from relayarr.pipeline.context import Library, PipelineContext
 from relayarr.pipeline.jobs import SCAN_MOVIE, SCAN_SERIES, ScanReason, ScanRequest
-from relayarr.pipeline.notify import Change, ChangeAction, notify_spec
+from relayarr.pipeline.notify import change, notify_specs
+from relayarr.players.change import Action, MediaChange
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +103,7 @@ async def handle_scan(ctx: PipelineContext, job: Job) -> Complete:
     if job.parent_id is not None:
         parent = await ctx.queue.get_job(job.parent_id)
         await store.link_job(item_kind, recorded.item_id, parent.id, parent.type)
-    changes = scan_changes(kind, request, recorded, video)
-    follow_ups = [spec for spec in [notify_spec(changes)] if spec is not None]
+    follow_ups = notify_specs(scan_changes(kind, request, recorded, video))
     result: dict[str, JSONValue] = {
         "folder": request.folder,
         "reason": request.reason.value,
@@ -121,10 +121,10 @@ async def _gone(library: Library, job: Job, request: ScanRequest, kind: MediaKin
         await library.store.remove_movie(request.folder)
     else:
         await library.store.remove_series(request.folder)
-    change = Change(ChangeAction.REMOVED, kind, request.folder)
-    spec = notify_spec([change])
-    follow_ups: list[JobSpec] = [spec] if spec is not None else []
-    return Complete(result={"folder": request.folder, "gone": True}, follow_ups=follow_ups)
+    gone = change(Action.REMOVED, kind, request.folder, None, request.event)
+    return Complete(
+        result={"folder": request.folder, "gone": True}, follow_ups=notify_specs([gone])
+    )
 
 
 def event_info(event: MediaEvent | None) -> EventInfo | None:
@@ -140,54 +140,42 @@ def event_info(event: MediaEvent | None) -> EventInfo | None:
 
 def scan_changes(
     kind: MediaKind, request: ScanRequest, recorded: ScanRecord, video: str | None
-) -> list[Change]:
-    """What the players must learn after a scan: for a movie, the movie (added when new,
-    else changed, with any file it lost); for a series, each folder with new or changed
-    episode files, and each folder that only lost some. A scan a webhook asked for tells
-    the players even when the files look unchanged (the *arr says something happened); a
-    reconciliation tells them only of real differences, and the first pass over a root
-    (a library relayarr has never seen, which the players already hold) tells them
-    nothing."""
-    folder = Path(request.folder)
+) -> list[MediaChange]:
+    """What the players must learn after a scan, one change per ``notify-players`` job.
+
+    A new item is added as a whole (a new series as its folder, which a player must scan
+    to learn the show); a known one is changed, with its one new or changed video named
+    when there is exactly one; videos that went (an upgrade's old file, a rename's old
+    name) are removed each, which makes Kodi clean them from that folder only. A scan a
+    webhook asked for tells the players even when the files look unchanged (the *arr says
+    something happened); a reconciliation tells them only of real differences, and the
+    first pass over a root (a library the players already hold) tells them nothing.
+    """
     if request.reason is ScanReason.BASELINE:
         return []
     if recorded.unchanged and request.reason is not ScanReason.WEBHOOK:
         return []
-    if kind is MediaKind.MOVIE:
-        action = ChangeAction.ADDED if recorded.created else ChangeAction.CHANGED
-        file = str(folder / video) if video is not None else None
-        return [Change(action, kind, request.folder, file, removed=recorded.removed)]
-    if recorded.created:  # a new series: the players learn the whole folder at once
-        return [Change(ChangeAction.ADDED, kind, request.folder)]
-    touched: dict[str, list[str]] = {}
-    for path in (*recorded.added, *recorded.changed):
-        touched.setdefault(str(Path(path).parent), []).append(path)
-    gone: dict[str, list[str]] = {}
-    for path in recorded.removed:
-        gone.setdefault(str(Path(path).parent), []).append(path)
+    folder = Path(request.folder)
+    event = request.event
+    if recorded.created:
+        file = folder / video if video is not None and kind is MediaKind.MOVIE else None
+        return [change(Action.ADDED, kind, folder, file, event)]
+    touched = [p for p in (*recorded.added, *recorded.changed) if _is_video(p)]
+    if kind is MediaKind.MOVIE and video is not None:
+        touched = [str(folder / video)]
     changes = [
-        Change(
-            ChangeAction.ADDED if recorded.created else ChangeAction.CHANGED,
-            kind,
-            place,
-            files[0] if len(files) == 1 else None,
-            removed=tuple(gone.pop(place, ())),
-        )
-        for place, files in touched.items()
+        change(Action.CHANGED, kind, folder, touched[0] if len(touched) == 1 else None, event)
     ]
     changes += [
-        Change(
-            ChangeAction.REMOVED,
-            kind,
-            place,
-            files[0] if len(files) == 1 else None,
-            removed=tuple(files),
-        )
-        for place, files in gone.items()
+        change(Action.REMOVED, kind, folder, gone, event)
+        for gone in recorded.removed
+        if _is_video(gone)
     ]
-    if not changes:  # a webhook's scan with nothing new on disk: rescan the folder anyway
-        changes.append(Change(ChangeAction.CHANGED, kind, request.folder))
     return changes
+
+
+def _is_video(path: str) -> bool:
+    return split_name(Path(path).name)[1] in VIDEO_EXTENSIONS
 
 
 __all__ = ["RESULT_ISSUES", "add_scan", "event_info", "handle_scan", "scan_changes", "scan_type"]

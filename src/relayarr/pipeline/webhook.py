@@ -17,8 +17,9 @@ from relayarr.errors import PayloadInvalid
 from relayarr.jobqueue import Job, JSONObject, JSONValue, PermanentFailure
 from relayarr.pipeline.context import Library, PipelineContext
 from relayarr.pipeline.jobs import ScanReason, ScanRequest
-from relayarr.pipeline.notify import Change, ChangeAction, add_notify
+from relayarr.pipeline.notify import add_notifies, change
 from relayarr.pipeline.scan import add_scan
+from relayarr.players.change import Action as ChangeAction
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ async def _remove(
         "mapping": item.mapping,
     }
     store = library.store
+    event_kind = event.kind or MediaKind.MOVIE
     if event.whole_item:
         if not event.files_deleted:
             # The *arr forgot the item but left its files: the players still have them.
@@ -104,14 +106,15 @@ async def _remove(
             await store.remove_movie(str(item.folder))
         else:
             await store.remove_series(str(item.folder))
-        changes = [Change.of(event, ChangeAction.REMOVED, item.folder, None)]
+        changes = [change(ChangeAction.REMOVED, event_kind, item.folder, None, event)]
     else:
         await store.remove_files([str(path) for path in item.removed])
-        changes = [Change.of(event, ChangeAction.REMOVED, p.parent, p) for p in item.removed]
-    notify = await add_notify(ctx, changes, parent_id=job.id)
+        changes = [
+            change(ChangeAction.REMOVED, event_kind, item.folder, p, event) for p in item.removed
+        ]
+    notifies = await add_notifies(ctx.queue, changes, parent_id=job.id)
     result["removed"] = [str(path) for path in item.removed] or [str(item.folder)]
-    if notify is not None:
-        result["notify_job"] = notify.id
+    result["notify_jobs"] = [notify.id for notify in notifies]
     return result
 
 

@@ -61,7 +61,8 @@ def create_app(
     and the dashboard at ``/``.
 
     ``api_key`` guards everything but /api/v1/health (and /metrics when
-    ``server.metrics_public``); ``workers`` is reported by health. The app's lifespan
+    ``server.metrics_public``); ``workers`` is reported by health; ``services`` (owned by
+    the caller) are the library and the players the API shows. The app's lifespan
     follows the storage's shared event log when the queue shares events; otherwise it
     records this process's events from creation on (for /metrics and the WebSocket).
     """
