@@ -16,7 +16,6 @@ from fakeplayers.plex import FakePlex, Section
 from fakeplayers.server import FakeServer
 from relayarr.errors import PlayerPathError
 from relayarr.players.change import Action, Kind, MediaChange
-from relayarr.players.groups import FAILURE_RETRY_SECONDS
 from relayarr.players.notifier import Outcome
 from relayarr.players.record import DispatchRecord
 from relayarr.players.roster import Roster
@@ -140,7 +139,7 @@ async def test_down_401_and_garbage_fail_their_player_only_and_a_retry_goes_to_t
     assert messages["plex"].startswith(f"plex: cannot reach {fleet.plex.url}")
     assert messages["jellyfin"] == ("jellyfin: refused the credentials (HTTP 401 to GET /Sessions)")
     assert messages["emby"] == "emby: GET /emby/Sessions: the answer is not JSON"
-    assert first.retry_after == FAILURE_RETRY_SECONDS
+    assert first.retry_after == GroupSettings().retry_seconds
     assert first.done == frozenset()
     for name in ("plex", "jellyfin", "emby"):
         assert roster.dispatcher.board.state(name).failures == 1

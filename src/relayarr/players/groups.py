@@ -35,8 +35,6 @@ from relayarr.players.settings import DuringPlayback, GroupMode, GroupSettings, 
 
 log = logging.getLogger(__name__)
 
-FAILURE_RETRY_SECONDS = 60.0
-"""When to try a failed player again if its breaker is still closed."""
 MAX_BREAKER_COOLDOWN = 600.0
 
 
@@ -237,7 +235,7 @@ class Dispatcher:
         state = self.board.state(result.player)
         if state.phase is BreakerPhase.OPEN and state.reopen_at is not None:
             return max(1.0, state.reopen_at - self._clock())
-        return FAILURE_RETRY_SECONDS
+        return group.settings.retry_seconds
 
 
-__all__ = ["FAILURE_RETRY_SECONDS", "Dispatcher", "Group"]
+__all__ = ["Dispatcher", "Group"]

@@ -204,6 +204,9 @@ class GroupSettings(BaseModel):
     defer_seconds: float = Field(
         default=300.0, gt=0, description="how long a deferred notification waits before a retry"
     )
+    retry_seconds: float = Field(
+        default=60.0, gt=0, description="how long a failed player waits before it is asked again"
+    )
 
 
 def check_unique_names(players: Sequence[PlayerSettings]) -> Sequence[PlayerSettings]:
