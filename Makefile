@@ -45,6 +45,7 @@ bench: $(STAMP)
 	bash scripts/ensure-wrk.sh
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.webhooks
+	$(BIN)/python -m benchmarks.library
 
 # After editing dependencies in pyproject.toml: resolve the lock again, changing as little
 # as it can.

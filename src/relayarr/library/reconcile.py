@@ -89,8 +89,8 @@ class SignatureSource(Protocol):
         """The stored signatures of these folders (absent: never scanned)."""
         ...
 
-    def folder_signatures(self, root: LibraryRoot) -> AsyncIterator[tuple[str, str]]:
-        """Every stored ``(folder, signature)`` of the root, streamed."""
+    def folder_signatures(self, root: LibraryRoot, batch: int) -> AsyncIterator[tuple[str, str]]:
+        """Every stored ``(folder, signature)`` of the root, fetched ``batch`` at a time."""
         ...
 
 
@@ -130,6 +130,10 @@ class Reconciler:
                 change = FolderChange(kind, root, folder, signature)
                 stats.count(change)
                 yield change
+            # The thread's future keeps its result until the cycle collector frees it;
+            # emptied now, a batch's paths never outlive the batch.
+            measured.clear()
+            stored.clear()
             if progress is not None:
                 progress(stats)
         _require(root)
@@ -168,12 +172,12 @@ class Reconciler:
         self, root: LibraryRoot, stats: ReconcileStats
     ) -> AsyncIterator[FolderChange]:
         batch: list[str] = []
-        async for folder, _ in self._stored.folder_signatures(root):
+        async for folder, _ in self._stored.folder_signatures(root, self._batch):
             batch.append(folder)
             if len(batch) >= self._batch:
                 for gone in await asyncio.to_thread(_vanished, batch):
                     yield FolderChange(ChangeKind.REMOVED, root, gone, None)
-                batch = []
+                batch.clear()  # in place, as above
                 _require(root)
         for gone in await asyncio.to_thread(_vanished, batch):
             yield FolderChange(ChangeKind.REMOVED, root, gone, None)

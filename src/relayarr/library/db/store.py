@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -362,18 +362,12 @@ class LibraryStore:
     ) -> AsyncIterator[tuple[str, str]]:
         """Every stored ``(folder, signature)`` of a root, in folder order, fetched in
         batches so a large library is never held whole."""
-        model = _MODELS[_kind_of(root)]
+        statement = _FOLDER_SIGNATURES[_kind_of(root)]
         after = ""
         while True:
             async with self._read("read folder signatures") as session:
-                rows = (
-                    await session.execute(
-                        select(model.folder, model.signature)
-                        .where(model.root == str(root.path), model.folder > after)
-                        .order_by(model.folder)
-                        .limit(batch)
-                    )
-                ).all()
+                values = {"root": str(root.path), "after": after, "batch": batch}
+                rows = (await session.execute(statement, values)).all()
             for folder, signature in rows:
                 yield folder, signature
             if len(rows) < batch:
@@ -382,15 +376,12 @@ class LibraryStore:
 
     async def signatures_for(self, root: LibraryRoot, folders: Sequence[str]) -> dict[str, str]:
         """The stored signatures of some folders of a root (absent: never scanned)."""
-        model = _MODELS[_kind_of(root)]
+        statement = _SIGNATURES_FOR[_kind_of(root)]
         found: dict[str, str] = {}
         async with self._read("read folder signatures") as session:
             for start in range(0, len(folders), _CHUNK):
-                result = await session.execute(
-                    select(model.folder, model.signature).where(
-                        model.folder.in_(folders[start : start + _CHUNK])
-                    )
-                )
+                chunk = list(folders[start : start + _CHUNK])
+                result = await session.execute(statement, {"folders": chunk})
                 found.update(result.all())
         return found
 
@@ -419,6 +410,23 @@ class LibraryStore:
             raise LibraryStoreError(
                 f"library database {self._url}: {operation} failed: {original}"
             ) from exc
+
+
+# Built once, the folders passed at execution: a statement per call would carry its
+# folders until the cycle collector freed it, which made reconciliation's memory grow.
+_SIGNATURES_FOR = {
+    kind: select(model.folder, model.signature).where(
+        model.folder.in_(bindparam("folders", expanding=True))
+    )
+    for kind, model in _MODELS.items()
+}
+_FOLDER_SIGNATURES = {
+    kind: select(model.folder, model.signature)
+    .where(model.root == bindparam("root"), model.folder > bindparam("after"))
+    .order_by(model.folder)
+    .limit(bindparam("batch"))
+    for kind, model in _MODELS.items()
+}
 
 
 def _kind_of(root: LibraryRoot) -> ItemKind:
