@@ -31,6 +31,7 @@ test: $(STAMP)
 	bash scripts/ensure-test-servers.sh
 	bash scripts/ensure-wrk.sh
 	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-kodi.sh
 	$(BIN)/pytest -q
 
 check: $(STAMP)
@@ -44,6 +45,7 @@ bench: $(STAMP)
 	bash scripts/ensure-wrk.sh
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.webhooks
+	$(BIN)/python -m benchmarks.library
 
 # After editing dependencies in pyproject.toml: resolve the lock again, changing as little
 # as it can.

@@ -8,7 +8,8 @@ constructs storage or registers handlers.
 >>> configure_logging(settings.log)
 >>> setups = import_setups(["myjobs"])              # myjobs.register(queue)
 >>> storage = await open_queue_storage(settings.queue_url, create=True)
->>> queue = build_queue(settings, storage, setups=setups)
+>>> async with open_services(settings, create=True) as services:
+...     queue = build_queue(settings, storage, setups=setups, services=services)
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
 from typing import TextIO
@@ -29,6 +32,14 @@ from relayarr import pipeline
 from relayarr.config import LogSettings, Settings
 from relayarr.errors import AppError
 from relayarr.jobqueue import JobContextFilter, JobQueue, Storage, open_storage
+from relayarr.library.db import LibraryStore
+from relayarr.library.paths import PathMapper
+from relayarr.library.roots import LibraryRoots
+from relayarr.library.scanner import Scanner
+from relayarr.pipeline import Library
+from relayarr.pipeline.resolve import Resolver
+from relayarr.players.roster import Roster
+from relayarr.players.wiring import to_player_for
 
 HandlerSetup = Callable[[JobQueue], object]
 """``def register(queue: JobQueue) -> None``: registers handlers on the queue it is given."""
@@ -48,6 +59,70 @@ async def open_queue_storage(url: str, *, create: bool = False) -> Storage:
     return await open_storage(url, migrate=create)
 
 
+# -- the services ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """The media services the handlers and the web layer use; a part that is not
+    configured is None (no ``[[library.roots]]``: no library)."""
+
+    library: Library | None = None
+    players: Roster | None = None
+
+    def root_paths(self) -> list[str] | None:
+        """The library roots' paths, or None when no library is configured."""
+        if self.library is None:
+            return None
+        return [str(root.path) for root in self.library.roots.roots]
+
+
+def path_mapper(settings: Settings) -> PathMapper:
+    """The ``[[mappings]]`` rules as the library's path mapper."""
+    return PathMapper(entry.rule() for entry in settings.mappings)
+
+
+def library_roots(settings: Settings) -> LibraryRoots:
+    return LibraryRoots(settings.library.library_roots())
+
+
+@asynccontextmanager
+async def open_services(settings: Settings, *, create: bool = False) -> AsyncIterator[Services]:
+    """Open what ``settings`` configure (the library database when roots are set; with
+    ``create`` it is made or migrated first) and close it all on exit."""
+    players = Roster(settings.players, settings.groups, to_player_for)
+    try:
+        if not settings.library.roots:
+            yield Services(players=players)
+            return
+        async with _open_library(settings, create=create) as library:
+            yield Services(library=library, players=players)
+    finally:
+        await players.aclose()
+
+
+@asynccontextmanager
+async def _open_library(settings: Settings, *, create: bool) -> AsyncIterator[Library]:
+    roots = library_roots(settings)
+    store = await LibraryStore.open(settings.library_database_url, create=create)
+    try:
+        library = Library(
+            resolver=Resolver(
+                path_mapper(settings),
+                roots,
+                mount_retry_seconds=settings.library.mount_retry_seconds,
+            ),
+            roots=roots,
+            scanner=Scanner(confine_to=[root.path for root in roots.roots]),
+            store=store,
+            settle_seconds=settings.library.settle_seconds,
+            reconcile_every=settings.library.reconcile_every,
+        )
+        yield library
+    finally:
+        await store.close()
+
+
 # -- the queue and its handlers ------------------------------------------------------------
 
 
@@ -56,11 +131,13 @@ def build_queue(
     storage: Storage,
     *,
     setups: Sequence[HandlerSetup] = (),
+    services: Services | None = None,
     strict_types: bool = True,
     share_events: bool = False,
 ) -> JobQueue:
     """A JobQueue on ``storage`` configured from ``settings.queue``, with relayarr's own
-    handlers and then those registered by each of ``setups`` (see :func:`import_setups`).
+    handlers over ``services`` (none: webhooks are recorded only) and then those
+    registered by each of ``setups`` (see :func:`import_setups`).
 
     ``strict_types`` makes :meth:`JobQueue.add_job` refuse types nothing here handles.
     ``share_events`` writes the queue's events to the storage's shared event log when the
@@ -77,7 +154,8 @@ def build_queue(
         strict_types=strict_types,
         share_events=share_events and storage.capabilities.cross_process_events,
     )
-    register_builtin_handlers(queue, settings)
+    services = services or Services()
+    pipeline.register(queue, services.library, services.players)
     for setup in setups:
         name = f"{getattr(setup, '__module__', '?')}:{getattr(setup, '__qualname__', setup)}"
         try:
@@ -89,11 +167,6 @@ def build_queue(
                 result.close()
             raise AppError(f"{name} must be a plain function, not async; it registers handlers")
     return queue
-
-
-def register_builtin_handlers(queue: JobQueue, settings: Settings) -> None:
-    """Register relayarr's own job handlers (the pipeline: "webhook", "scan-movie"...)."""
-    pipeline.register(queue)
 
 
 def import_setups(specs: Sequence[str]) -> list[HandlerSetup]:
@@ -233,9 +306,12 @@ __all__ = [
     "HandlerSetup",
     "JsonLineFormatter",
     "KeyValueFormatter",
+    "Services",
     "build_queue",
     "configure_logging",
     "import_setups",
+    "library_roots",
     "open_queue_storage",
-    "register_builtin_handlers",
+    "open_services",
+    "path_mapper",
 ]

@@ -24,6 +24,10 @@ or a file at import time.
     level = "info"                      # RELAYARR_LOG__LEVEL
     json = false                        # RELAYARR_LOG__JSON
 
+    [[players]]                         # media players to tell: relayarr.players.settings
+    name = "living-room"
+    ...
+
 ``relayarr config init`` writes this file with every key, its default and its meaning.
 """
 
@@ -36,9 +40,18 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticUndefined
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -47,6 +60,14 @@ from pydantic_settings import (
 from pydantic_settings.sources import InitSettingsSource
 
 from relayarr.errors import ConfigError
+from relayarr.library.settings import LibrarySettings, MappingSettings
+from relayarr.players.settings import (
+    EXAMPLE_TOML,
+    GroupSettings,
+    PlayerSettings,
+    check_groups,
+    check_unique_names,
+)
 
 ENV_PREFIX = "RELAYARR_"
 ENV_NESTED_DELIMITER = "__"
@@ -149,11 +170,42 @@ class Settings(BaseSettings):
     queue: QueueSettings = QueueSettings()
     server: ServerSettings = ServerSettings()
     log: LogSettings = LogSettings()
+    library: LibrarySettings = LibrarySettings()
+    mappings: tuple[MappingSettings, ...] = Field(
+        default=(),
+        description="a path as an *arr sends it -> the same path as relayarr sees it",
+    )
+    players: list[PlayerSettings] = Field(
+        default_factory=list, description="media players to tell ([[players]])"
+    )
+    groups: dict[str, GroupSettings] = Field(
+        default_factory=dict, description="player groups ([groups.NAME])"
+    )
+
+    @field_validator("players")
+    @classmethod
+    def _unique_players(cls, value: list[PlayerSettings]) -> list[PlayerSettings]:
+        check_unique_names(value)
+        return value
+
+    @field_validator("groups")
+    @classmethod
+    def _known_groups(
+        cls, value: dict[str, GroupSettings], info: ValidationInfo
+    ) -> dict[str, GroupSettings]:
+        check_groups(value, info.data.get("players"))
+        return value
 
     @property
     def queue_url(self) -> str:
         """The queue URL in effect: ``queue.url``, or a SQLite file in ``data_dir``."""
         return self.queue.url or sqlite_url(self.data_dir / "queue.db")
+
+    @property
+    def library_database_url(self) -> str:
+        """The library database in effect: ``library.database_url``, or a SQLite file in
+        ``data_dir``."""
+        return self.library.database_url or sqlite_url(self.data_dir / "library.db")
 
     @classmethod
     def settings_customise_sources(
@@ -274,34 +326,72 @@ def default_config_toml() -> str:
     """A commented TOML file listing every setting with its default and meaning.
 
     Generated from the models, so a new setting shows up here by itself; every line is a
-    comment, so the file loads as the defaults.
+    comment, so the file loads as the defaults. Lists of tables (``[[library.roots]]``,
+    ``[[mappings]]``) show one example entry.
     """
     lines = [_TEMPLATE_HEAD]
     sections: list[tuple[str, type[BaseModel]]] = []
+    tables: list[tuple[str, Any]] = []
     for name, info in Settings.model_fields.items():
         annotation = info.annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             sections.append((name, annotation))
+        elif name in ("players", "groups"):
+            continue  # tables of tables: shown by the example at the end
+        elif _table_model(annotation) is not None:
+            tables.append((name, info))
         else:
             lines.extend(_template_key(name, info))
     for name, model in sections:
         lines.append(f"\n[{name}]")
+        nested: list[tuple[str, Any]] = []
         for key, info in model.model_fields.items():
-            alias = info.validation_alias
-            lines.extend(_template_key(alias if isinstance(alias, str) else key, info))
+            if _table_model(info.annotation) is not None:
+                nested.append((f"{name}.{key}", info))
+            else:
+                lines.extend(_template_key(_key_name(key, info), info))
+        lines.extend(_template_table(*table) for table in nested)
+    lines.extend(_template_table(*table) for table in tables)
+    lines.append("")
+    lines.extend(f"## {line}" if line else "##" for line in EXAMPLE_TOML.splitlines())
     return "\n".join(lines) + "\n"
 
 
+def _table_model(annotation: Any) -> type[BaseModel] | None:
+    """The model of a list-of-tables setting (``tuple[MappingSettings, ...]``), else None."""
+    if get_origin(annotation) not in (list, tuple):
+        return None
+    item = get_args(annotation)[0]
+    return item if isinstance(item, type) and issubclass(item, BaseModel) else None
+
+
+def _template_table(name: str, info: Any) -> str:
+    model = _table_model(info.annotation)
+    assert model is not None
+    lines = [f"\n# {info.description}", f"# [[{name}]]"]
+    for key, field in model.model_fields.items():
+        lines.extend(_template_key(_key_name(key, field), field)[1:])
+    return "\n".join(lines)
+
+
+def _key_name(key: str, info: Any) -> str:
+    alias = info.validation_alias
+    return alias if isinstance(alias, str) else key
+
+
 def _template_key(key: str, info: Any) -> list[str]:
-    value = info.default
-    if value is None and info.examples:
-        value = info.examples[0]
+    # An example, where given, reads better than the default (reconcile_every's "6h").
+    value = info.examples[0] if info.examples else info.default
+    if value is PydanticUndefined:
+        value = ""
     text = _toml_value(value)
     lines = [f"# {info.description}"] if info.description else []
     return ["", *lines, f"# {key} = {text}"]
 
 
 def _toml_value(value: object) -> str:
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -321,7 +411,9 @@ def _has_key(data: Mapping[str, Any], loc: list[str]) -> bool:
 
 __all__ = [
     "ConfigError",
+    "LibrarySettings",
     "LogSettings",
+    "MappingSettings",
     "QueueSettings",
     "ServerSettings",
     "Settings",

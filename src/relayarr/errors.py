@@ -7,6 +7,15 @@
     ├── AppError              relayarr could not be put together (bad --import, clashing handler)
     ├── InputError            a command-line value that cannot be used
     │   └── DurationError     a duration that is not <number><unit>...
+    ├── LibraryError          the media library refuses a path, or cannot be read or stored
+    │   ├── LibraryNotConfigured  no [[library.roots]] is configured
+    │   ├── ItemNotFound      no movie or series with that id
+    │   ├── NoPathMapping     no mapping rule fits a path (names the path and every rule tried)
+    │   ├── OutsideLibrary    a path resolves outside every library root (names both)
+    │   ├── RootUnavailable   a root's folder or anchor file is missing: retry later
+    │   ├── FolderMissing     a folder to scan does not exist or is not a folder
+    │   ├── InvalidCursor     a library page cursor the library did not make
+    │   └── LibraryStoreError the library database failed, or is not migrated
     ├── MoveRefused           ``queue move`` will not copy a queue that workers are using
     ├── PayloadInvalid        a webhook body that does not fit the *arr schema (names the field)
     ├── MetadataError         enriching or publishing metadata failed (names provider or file)
@@ -19,6 +28,15 @@
     │       ├── UnsafePath           a name that would leave the item's folder
     │       ├── NfoMalformed         an existing NFO relayarr cannot read: left untouched
     │       └── ArtworkRejected      an image too large, not an image, or not downloadable
+    │   ├── DurationError     a duration that is not <number><unit>...
+    │   └── ChangeInvalid     a media change (a notify-players payload) that cannot be used
+    ├── MoveRefused           ``queue move`` will not copy a queue that workers are using
+    ├── PayloadInvalid        a webhook body that does not fit the *arr schema (names the field)
+    ├── PlayerError           a media player could not be told (names the player)
+    │   ├── PlayerPathError   a path maps into none of the player's libraries (names the path)
+    │   ├── PlayerUnreachable connection refused, reset or timed out
+    │   ├── PlayerAuthFailed  the player refused the credentials (401/403)
+    │   └── PlayerBadAnswer   a 5xx, an unexpected status, a body that is not what the API sends
     └── WebError              a request the HTTP service refuses (carries its status and code)
         ├── Unauthorized      401: no credentials, or the wrong API key
         ├── MalformedBody     400: the body is not JSON
@@ -58,6 +76,10 @@ class MoveRefused(RelayarrError):
 
 class DurationError(InputError, ValueError):
     """A duration string that is not ``<number><unit>...`` (units w, d, h, m, s)."""
+
+
+class ChangeInvalid(InputError):
+    """A media change (a ``notify-players`` payload) that cannot be used; names the field."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +159,44 @@ class ArtworkRejected(PublishError):
     """An image that is too large, not a JPEG/PNG/WebP, or could not be downloaded."""
 
 
+class PlayerError(RelayarrError):
+    """A media player could not be told; the message starts with the player's name.
+
+    ``retryable`` says whether trying again later can help (a player that is down may
+    come back; a path outside every library of the player will not move by itself).
+    """
+
+    retryable = True
+
+    def __init__(self, player: str, message: str) -> None:
+        self.player = player
+        super().__init__(f"{player}: {message}")
+
+
+class PlayerPathError(PlayerError):
+    """A path maps into none of the player's libraries (or sources, or sections)."""
+
+    retryable = False
+
+    def __init__(self, player: str, path: str, detail: str = "") -> None:
+        self.path = path
+        suffix = f" ({detail})" if detail else ""
+        super().__init__(player, f"path {path!r} is outside every library of this player{suffix}")
+
+
+class PlayerUnreachable(PlayerError):
+    """The player did not answer: connection refused or reset, name not found, timed out."""
+
+
+class PlayerAuthFailed(PlayerError):
+    """The player refused the configured credentials (HTTP 401 or 403)."""
+
+
+class PlayerBadAnswer(PlayerError):
+    """The player answered, but not as its API does: a 5xx, an unexpected status, a body
+    that is not JSON or lacks the fields the API always sends, a JSON-RPC error."""
+
+
 class WebError(RelayarrError):
     """A request the HTTP service refuses. ``status`` and ``code`` become the JSON error
     answer (``{"error": {"code": ..., "message": ...}}``) in :mod:`relayarr.web.errors`."""
@@ -173,3 +233,45 @@ class CsrfRefused(WebError):
 
     status = 403
     code = "csrf_refused"
+
+
+class LibraryError(RelayarrError):
+    """The media library refuses a path, or cannot read or store what it needs."""
+
+
+class LibraryNotConfigured(LibraryError):
+    """A library operation was asked for, but no ``[[library.roots]]`` is configured."""
+
+
+class ItemNotFound(LibraryError):
+    """No movie or series with that id in the library database."""
+
+
+class NoPathMapping(LibraryError):
+    """No mapping rule fits a path; the message names the path and every rule tried."""
+
+
+class OutsideLibrary(LibraryError):
+    """A path resolves (``..``, symlinks) outside every library root; names the path and roots."""
+
+
+class RootUnavailable(LibraryError):
+    """A library root's folder or one of its anchor files is missing, so its mount is
+    presumably down: work for that root should wait and retry, not fail or remove anything."""
+
+    def __init__(self, root: str, missing: str) -> None:
+        self.root = root
+        self.missing = missing
+        super().__init__(f"library root {root} is unavailable: {missing} is missing")
+
+
+class FolderMissing(LibraryError):
+    """A folder given to the scanner does not exist or is not a folder."""
+
+
+class InvalidCursor(LibraryError):
+    """A paging cursor the library did not make (or made for another listing)."""
+
+
+class LibraryStoreError(LibraryError):
+    """The library database failed, or has not been migrated (``relayarr migrate``)."""

@@ -131,7 +131,10 @@ def test_migrate_creates_the_database_and_can_run_again(cli: Cli, db: Path) -> N
     assert db.is_file()
     assert str(db) in first.stdout
     again = cli.json("migrate")
+    library = again.pop("library")
     assert again == {"engine": "sqlite", "where": str(db), "schema": "up to date"}
+    assert library["where"].endswith("library.db")
+    assert library["revision"]
 
 
 def test_default_database_is_under_data(tmp_path: Path) -> None:

@@ -242,10 +242,15 @@ class MemoryStorage:
         self.active[job.id] = back
         return back
 
-    async def release(self, lease: Lease) -> Job:
+    async def release(
+        self, lease: Lease, run_at: float | None = None, note: str | None = None
+    ) -> Job:
         self.calls["release"] += 1
         job = self._leased(lease)
-        return self._to_pending(job, run_at=self._now(), attempts=job.attempts - 1, started_at=None)
+        if note is not None:
+            job = replace(job, last_error=note)
+        due = self._now() if run_at is None else run_at
+        return self._to_pending(job, run_at=due, attempts=job.attempts - 1, started_at=None)
 
     async def cancel(self, job_id: JobId) -> Job:
         self.calls["cancel"] += 1

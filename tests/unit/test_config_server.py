@@ -90,7 +90,9 @@ def test_the_default_file_loads_as_the_defaults(tmp_path: Path) -> None:
 def test_the_default_file_lists_every_setting_with_a_working_value(tmp_path: Path) -> None:
     text = default_config_toml()
     uncommented = "\n".join(
-        line.removeprefix("# ") if " = " in line and line.startswith("# ") else line
+        line.removeprefix("# ")
+        if line.startswith("# ") and (" = " in line or line.startswith("# [["))
+        else line
         for line in text.splitlines()
     )
     data = tomllib.loads(uncommented)

@@ -18,6 +18,7 @@ from relayarr.jobqueue import (
     JobStatus,
     PermanentFailure,
     Retry,
+    Snooze,
 )
 
 
@@ -171,6 +172,37 @@ async def test_retry_signal_still_uses_up_attempts(queue: JobQueue) -> None:
     job = await queue.add_job("busy")
     await next_event(events, EventKind.FAILED, job.id)
     assert (await queue.get_job(job.id)).status is JobStatus.FAILED
+
+
+async def test_snooze_waits_without_using_up_attempts(
+    queue: JobQueue, storage: MemoryStorage, clock: FakeClock
+) -> None:
+    runs: list[int] = []
+
+    @queue.handler("mounted", max_attempts=1)
+    async def mounted(job: Job) -> str:
+        runs.append(job.attempts)
+        if len(runs) < 3:
+            raise Snooze(delay=30, reason="waiting for /srv/media to be mounted")
+        return "scanned"
+
+    events = queue.events.subscribe()
+    await queue.start()
+    job = await queue.add_job("mounted")
+    snoozed = await next_event(events, EventKind.RETRYING, job.id)
+    assert snoozed.data["snoozed"] is True
+    waiting = await queue.get_job(job.id)
+    assert (waiting.status, waiting.attempts) == (JobStatus.PENDING, 0)
+    assert waiting.last_error == "waiting for /srv/media to be mounted"
+    assert waiting.run_at.timestamp() == pytest.approx(clock.now() + 30)
+    clock.advance(31)
+    queue.wake()
+    await next_event(events, EventKind.RETRYING, job.id)  # snoozed again
+    clock.advance(31)
+    queue.wake()
+    await next_event(events, EventKind.COMPLETED, job.id)
+    done = await queue.get_job(job.id)
+    assert (done.status, done.result, runs) == (JobStatus.COMPLETED, "scanned", [1, 1, 1])
 
 
 async def test_permanent_failure_skips_remaining_attempts(queue: JobQueue) -> None:

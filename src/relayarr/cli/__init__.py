@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import typer
 
-from relayarr.cli import config_cmd, enqueue, jobs, queue_cmd, serve, worker
+from relayarr.cli import config_cmd, enqueue, jobs, players_cmd, queue_cmd, serve, worker
 from relayarr.cli.base import app
 from relayarr.errors import RelayarrError
 from relayarr.jobqueue import JobQueueError
@@ -45,6 +45,7 @@ __all__ = [
     "enqueue",
     "jobs",
     "main",
+    "players_cmd",
     "queue_cmd",
     "serve",
     "worker",

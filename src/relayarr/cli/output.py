@@ -7,7 +7,6 @@ Kept apart from the commands so they read as what they do, and so the JSON shape
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC, datetime
 from types import TracebackType
 
@@ -16,32 +15,11 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from relayarr.errors import DurationError
+from relayarr.durations import UNIT_SECONDS as _UNIT_SECONDS
+from relayarr.durations import parse_duration as parse_duration
 from relayarr.jobqueue import Job, JobStatus, JSONValue, Page, QueueStats
 
 STATUSES = tuple(JobStatus)
-
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)([wdhms])")
-_UNIT_SECONDS = {"w": 604800.0, "d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
-
-
-def parse_duration(text: str) -> float:
-    """Seconds in ``7d``, ``12h``, ``30m``, ``45s``, ``2w`` or combinations like ``1h30m``;
-    a bare number is seconds. Raises :class:`DurationError`."""
-    cleaned = text.strip().lower()
-    try:
-        seconds = float(cleaned)
-    except ValueError:
-        pieces = _DURATION.findall(cleaned)
-        if not pieces or "".join(number + unit for number, unit in pieces) != cleaned:
-            raise DurationError(
-                f"{text!r} is not a duration (examples: 7d, 12h, 30m, 1h30m)"
-            ) from None
-        seconds = sum(float(number) * _UNIT_SECONDS[unit] for number, unit in pieces)
-    if not seconds >= 0 or seconds == float("inf"):
-        raise DurationError(f"{text!r} is not a duration >= 0")
-    return seconds
-
 
 # -- JSON ----------------------------------------------------------------------------------
 

@@ -10,26 +10,39 @@ from typing import Annotated
 
 import typer
 
-from relayarr.app import HandlerSetup, build_queue, import_setups
+from relayarr.app import HandlerSetup, Services, build_queue, import_setups, open_services
 from relayarr.cli.base import ImportOption, JsonFlag, app, run, state, with_storage
 from relayarr.cli.output import emit_json
 from relayarr.config import Settings
 from relayarr.jobqueue import Storage
+from relayarr.library.db.engine import shown
+from relayarr.library.db.migrate import migrate as migrate_library
+from relayarr.pipeline import schedule_reconcile
 
 logger = logging.getLogger(__name__)
 
 
 @app.command()
 def migrate(ctx: typer.Context, as_json: JsonFlag = False) -> None:
-    """Create the queue database, or upgrade its schema; safe to run again."""
+    """Create the queue and library databases, or upgrade their schemas; safe to run again."""
     settings = state(ctx).settings()
 
     async def body(storage: Storage) -> None:
         engine, where = storage.capabilities.engine, storage.where
+        library = await migrate_library(settings.library_database_url)
+        where_library = shown(settings.library_database_url)
         if as_json:
-            emit_json({"engine": engine, "where": where, "schema": "up to date"})
+            emit_json(
+                {
+                    "engine": engine,
+                    "where": where,
+                    "schema": "up to date",
+                    "library": {"where": where_library, "revision": library.after},
+                }
+            )
         else:
             typer.echo(f"schema up to date: {engine} database at {where}")
+            typer.echo(f"library schema up to date: {where_library} (revision {library.after})")
 
     run(with_storage(settings, body, create=True))
 
@@ -68,7 +81,11 @@ async def _run_worker(settings: Settings, setups: list[HandlerSetup], concurrenc
         stop.set()
 
     async def body(storage: Storage) -> None:
-        queue = build_queue(settings, storage, setups=setups, share_events=True)
+        async with open_services(settings, create=True) as services:
+            await _work(storage, services)
+
+    async def _work(storage: Storage, services: Services) -> None:
+        queue = build_queue(settings, storage, setups=setups, services=services, share_events=True)
         types = queue.handled_types()
         if not types:
             logger.warning("no job handlers registered: jobs stay pending (see --import)")
@@ -82,6 +99,8 @@ async def _run_worker(settings: Settings, setups: list[HandlerSetup], concurrenc
             },
         )
         await queue.start(concurrency=concurrency)
+        if services.library is not None:
+            await schedule_reconcile(queue, services.library)
         # What start-up built lives as long as the process: keep it out of the collector's
         # sight, so full collections walk only what jobs made (as `relayarr serve` does).
         gc.freeze()

@@ -15,6 +15,7 @@
     │   └── DriverMissing        the engine's driver is not installed (names the command)
     └── HandlerSignal         raised *by handlers* to steer their job
         ├── Retry                run again after ``delay`` seconds
+        ├── Snooze               wait ``delay`` seconds, the attempt not counted
         └── PermanentFailure     fail now, without further attempts
 
 Engines translate driver exceptions at their boundary (``raise StorageError(...) from exc``),
@@ -101,6 +102,23 @@ class Retry(HandlerSignal):
         super().__init__(reason)
         if delay is not None and delay < 0:
             raise InvalidJob(f"Retry delay must be >= 0, got {delay}")
+        self.delay = delay
+        self.reason = reason
+
+
+class Snooze(HandlerSignal):
+    """Raise from a handler to put its job back, due again in ``delay`` seconds, without
+    counting the attempt: for waiting on something outside the job (a mount that is down,
+    a player that is busy) that is not the job failing. ``reason`` becomes the job's last
+    error, so the wait shows. A job may snooze any number of times.
+
+    >>> raise Snooze(delay=60, reason="waiting for /srv/media to be mounted")  # doctest: +SKIP
+    """
+
+    def __init__(self, delay: float, reason: str = "snoozed") -> None:
+        super().__init__(reason)
+        if not delay >= 0:
+            raise InvalidJob(f"Snooze delay must be >= 0, got {delay}")
         self.delay = delay
         self.reason = reason
 

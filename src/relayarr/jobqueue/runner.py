@@ -5,11 +5,12 @@ Outcomes, in order of precedence:
 * the worker interrupted the job (lease lost, cancelled, shutting down): write nothing, or
   release it unrun when shutting down;
 * the handler returned: complete, storing the result and adding follow-ups atomically;
+* it raised :class:`Snooze`: back to pending at ``now + delay``, the attempt not counted;
 * it raised :class:`PermanentFailure`, or this was its last attempt: fail for good;
 * it raised anything else (or timed out): back to pending at ``now + delay``, where the
   delay is :class:`Retry`'s or exponential backoff with jitter.
 
-Only handler exceptions and timeouts count against the type's circuit breaker; the two
+Only handler exceptions and timeouts count against the type's circuit breaker; the
 handler signals do not (the handler chose them, the service it calls is not down).
 """
 
@@ -30,6 +31,7 @@ from relayarr.jobqueue.errors import (
     LeaseLost,
     PermanentFailure,
     Retry,
+    Snooze,
 )
 from relayarr.jobqueue.events import EventKind
 from relayarr.jobqueue.handlers import Complete, Registration
@@ -122,6 +124,8 @@ async def run_job(worker: Worker, run: Running) -> None:
         except Exception as exc:
             if run.interruption is not None:
                 await _interrupted(worker, run)
+            elif isinstance(exc, Snooze):
+                await _snoozed(worker, run, exc)
             else:
                 await _failed(worker, run, exc, _ms(loop.time() - started))
         else:
@@ -225,6 +229,26 @@ async def _succeeded(worker: Worker, run: Running, result: object, duration_ms: 
     if added:
         worker.queue.announce(added)
     await worker.breakers.record_success(job.type)
+
+
+async def _snoozed(worker: Worker, run: Running, snooze: Snooze) -> None:
+    job = run.job
+    run_at = worker.clock.now() + snooze.delay
+    run.settling = True
+    try:
+        updated = await worker.storage.release(run.lease, run_at, snooze.reason)
+    except LeaseLost:
+        logger.warning("job snoozed but its lease was lost", extra=job_extra(job, "snooze"))
+        return
+    logger.info("job snoozed: %s", snooze.reason, extra=job_extra(job, "snooze"))
+    if worker.events.active:
+        data: dict[str, JSONValue] = {
+            "attempt": job.attempts,
+            "snoozed": True,
+            "reason": snooze.reason,
+            "retry_at": datetime.fromtimestamp(run_at, UTC).isoformat(),
+        }
+        worker.events.publish(EventKind.RETRYING, updated.id, updated.type, data)
 
 
 async def _failed(worker: Worker, run: Running, exc: Exception, duration_ms: float) -> None:

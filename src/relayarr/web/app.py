@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
+from relayarr.app import Services
 from relayarr.config import ServerSettings
 from relayarr.jobqueue import JobQueue
 from relayarr.web import errors
@@ -54,12 +55,14 @@ def create_app(
     api_key: str,
     workers: bool = True,
     event_capacity: int = DEFAULT_CAPACITY,
+    services: Services | None = None,
 ) -> RelayarrApp:
     """The HTTP service over ``queue``: webhooks, the JSON API, events, health, metrics,
     and the dashboard at ``/``.
 
     ``api_key`` guards everything but /api/v1/health (and /metrics when
-    ``server.metrics_public``); ``workers`` is reported by health. The app's lifespan
+    ``server.metrics_public``); ``workers`` is reported by health; ``services`` (owned by
+    the caller) are the library and the players the API shows. The app's lifespan
     follows the storage's shared event log when the queue shares events; otherwise it
     records this process's events from creation on (for /metrics and the WebSocket).
     """
@@ -96,6 +99,7 @@ def create_app(
         workers=workers,
         events=feed,
         metrics=metrics,
+        services=services or Services(),
     )
     errors.install(app)
     for router in ROUTERS:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from fastapi import Request
 from starlette.requests import HTTPConnection
 
+from relayarr.app import Services
 from relayarr.jobqueue import JobQueue
 from relayarr.web.feed import EventFeed
 from relayarr.web.metrics import Metrics
@@ -33,6 +34,7 @@ class WebContext:
     workers: bool
     events: EventFeed
     metrics: Metrics
+    services: Services = field(default_factory=Services)
     started_at: float = field(default_factory=time.monotonic)
 
 

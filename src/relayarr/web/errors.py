@@ -19,6 +19,14 @@ PayloadInvalid             422     invalid_payload (``fields`` names each bad fi
 RequestValidationError     422     invalid_request (``fields``: query/path/body items)
 InvalidJob                 422     invalid_job
 StorageError               503     storage_unavailable (with Retry-After; logged loudly)
+LibraryNotConfigured       409     library_not_configured
+ItemNotFound               404     item_not_found
+FolderMissing              404     path_not_found
+NoPathMapping              422     no_path_mapping
+OutsideLibrary             422     outside_library
+InvalidCursor              422     invalid_cursor
+RootUnavailable            503     root_unavailable
+LibraryStoreError          503     library_unavailable (with Retry-After; logged loudly)
 anything else              500     internal_error (a bug: logged with its traceback)
 =========================  ======  =========================================================
 
@@ -39,7 +47,20 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
-from relayarr.errors import FieldError, PayloadInvalid, Unauthorized, WebError
+from relayarr.errors import (
+    FieldError,
+    FolderMissing,
+    InvalidCursor,
+    ItemNotFound,
+    LibraryError,
+    LibraryNotConfigured,
+    NoPathMapping,
+    OutsideLibrary,
+    PayloadInvalid,
+    RootUnavailable,
+    Unauthorized,
+    WebError,
+)
 from relayarr.jobqueue import (
     InvalidJob,
     InvalidTransition,
@@ -170,6 +191,37 @@ async def _invalid_job(request: Request, exc: Exception) -> Response:
     return error_response(request, 422, "invalid_job", str(exc))
 
 
+_LIBRARY_ANSWERS: dict[type[LibraryError], tuple[int, str]] = {
+    LibraryNotConfigured: (409, "library_not_configured"),
+    ItemNotFound: (404, "item_not_found"),
+    FolderMissing: (404, "path_not_found"),
+    NoPathMapping: (422, "no_path_mapping"),
+    OutsideLibrary: (422, "outside_library"),
+    InvalidCursor: (422, "invalid_cursor"),
+    RootUnavailable: (503, "root_unavailable"),
+}
+
+
+async def _library(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, LibraryError)
+    for exc_class, (status, code) in _LIBRARY_ANSWERS.items():
+        if isinstance(exc, exc_class):
+            return error_response(request, status, code, str(exc))
+    # LibraryStoreError and anything new: the library database failed.
+    logger.error(
+        "library database failed; request refused with 503: %s",
+        exc,
+        extra={"service": SERVICE, "operation": "library", "path": request.url.path},
+    )
+    return error_response(
+        request,
+        503,
+        "library_unavailable",
+        "library database unavailable, retry",
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
 async def _storage(request: Request, exc: Exception) -> Response:
     # The *arr apps never resend a webhook: an event we cannot store is lost unless
     # someone reads this line. Say it loudly, with the database and the route.
@@ -209,6 +261,7 @@ _HANDLERS: dict[type[Exception], Handler] = {
     InvalidTransition: _transition,
     InvalidJob: _invalid_job,
     StorageError: _storage,
+    LibraryError: _library,
     Exception: _internal,
 }
 

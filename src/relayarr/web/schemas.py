@@ -190,11 +190,19 @@ class BreakerOut(_Out):
         )
 
 
+class RootHealth(_Out):
+    path: str
+    kind: str
+    available: bool
+    missing: str | None = None
+
+
 class Health(_Out):
-    status: Literal["ok", "unavailable"]
+    status: Literal["ok", "degraded", "unavailable"]
     engine: str
     workers: bool
     uptime_seconds: float
+    roots: list[RootHealth] = []
 
 
 class WebhookAccepted(_Out):

@@ -22,9 +22,11 @@ from dataclasses import dataclass, field
 
 import uvicorn
 
-from relayarr.app import HandlerSetup, build_queue, open_queue_storage
+from relayarr.app import HandlerSetup, Services, build_queue, open_queue_storage, open_services
 from relayarr.config import Settings
 from relayarr.errors import AppError
+from relayarr.jobqueue import Storage
+from relayarr.pipeline import schedule_reconcile
 from relayarr.web.app import create_app
 
 logger = logging.getLogger(__name__)
@@ -85,74 +87,94 @@ async def serve(
 
     ``on_listening(base_url)`` is called once the socket is bound, before serving.
     """
-    loop = asyncio.get_running_loop()
     logging.getLogger("uvicorn.error").addFilter(_DropColor())
     storage = await open_queue_storage(settings.queue_url, create=True)
     try:
-        queue = build_queue(settings, storage, setups=setups or [], share_events=True)
-        app = create_app(queue, settings.server, api_key=options.api_key, workers=options.workers)
-        sock = bind(options.host, options.port)
-        config = uvicorn.Config(
-            app,
-            log_config=None,  # our logging; uvicorn's loggers propagate to it
-            access_log=False,  # its lines carry query strings, and so maybe the key
-            lifespan="on",
-            server_header=False,
-            proxy_headers=False,
-            timeout_graceful_shutdown=int(GRACEFUL_HTTP_SECONDS),
-            ws_max_size=64 * 1024,
-        )
-        server = _Server(config)
-
-        def on_signal(signum: signal.Signals) -> None:
-            if server.should_exit:
-                logger.warning(
-                    "already stopping; waiting for requests and running jobs",
-                    extra={"service": "web", "signal": signum.name},
-                )
-                if signum is signal.SIGINT:
-                    server.force_exit = True
-                return
-            logger.info("stop requested", extra={"service": "web", "signal": signum.name})
-            server.should_exit = True
-
-        for signum in STOP_SIGNALS:
-            loop.add_signal_handler(signum, on_signal, signum)
-        try:
-            host, port = sock.getsockname()[:2]
-            base_url = f"http://{_url_host(host)}:{port}"
-            if on_listening is not None:
-                on_listening(base_url)
-            if options.workers:
-                await queue.start(concurrency=options.concurrency)
-            logger.info(
-                "serving",
-                extra={
-                    "service": "web",
-                    "url": base_url,
-                    "queue": storage.where,
-                    "workers": options.concurrency if options.workers else 0,
-                    "types": ",".join(sorted(queue.handled_types())),
-                },
-            )
-            # Everything built so far (modules, the app, the queue) lives as long as the
-            # process: out of the collector's sight, a full collection walks only what
-            # requests and jobs made (its pauses went from 60-80 ms to under 20, and the
-            # p99 at 1,000 webhooks/s from about 100 ms to 15).
-            gc.freeze()
-            try:
-                await server.serve(sockets=[sock])
-            finally:
-                logger.info("http stopped; draining workers", extra={"service": "web"})
-                await queue.stop(timeout=settings.queue.stop_timeout)
-                await queue.flush_events()  # stop() skips it when no worker ran
-        finally:
-            sock.close()
-            for signum in STOP_SIGNALS:
-                loop.remove_signal_handler(signum)
+        async with open_services(settings, create=True) as services:
+            await _serve(settings, options, storage, services, setups or [], on_listening)
     finally:
         await storage.aclose()
     logger.info("shutdown complete", extra={"service": "web"})
+
+
+async def _serve(
+    settings: Settings,
+    options: ServeOptions,
+    storage: Storage,
+    services: Services,
+    setups: list[HandlerSetup],
+    on_listening: Callable[[str], None] | None,
+) -> None:
+    loop = asyncio.get_running_loop()
+    queue = build_queue(settings, storage, setups=setups, services=services, share_events=True)
+    app = create_app(
+        queue,
+        settings.server,
+        api_key=options.api_key,
+        workers=options.workers,
+        services=services,
+    )
+    sock = bind(options.host, options.port)
+    config = uvicorn.Config(
+        app,
+        log_config=None,  # our logging; uvicorn's loggers propagate to it
+        access_log=False,  # its lines carry query strings, and so maybe the key
+        lifespan="on",
+        server_header=False,
+        proxy_headers=False,
+        timeout_graceful_shutdown=int(GRACEFUL_HTTP_SECONDS),
+        ws_max_size=64 * 1024,
+    )
+    server = _Server(config)
+
+    def on_signal(signum: signal.Signals) -> None:
+        if server.should_exit:
+            logger.warning(
+                "already stopping; waiting for requests and running jobs",
+                extra={"service": "web", "signal": signum.name},
+            )
+            if signum is signal.SIGINT:
+                server.force_exit = True
+            return
+        logger.info("stop requested", extra={"service": "web", "signal": signum.name})
+        server.should_exit = True
+
+    for signum in STOP_SIGNALS:
+        loop.add_signal_handler(signum, on_signal, signum)
+    try:
+        host, port = sock.getsockname()[:2]
+        base_url = f"http://{_url_host(host)}:{port}"
+        if on_listening is not None:
+            on_listening(base_url)
+        if options.workers:
+            await queue.start(concurrency=options.concurrency)
+            if services.library is not None:
+                await schedule_reconcile(queue, services.library)
+        logger.info(
+            "serving",
+            extra={
+                "service": "web",
+                "url": base_url,
+                "queue": storage.where,
+                "workers": options.concurrency if options.workers else 0,
+                "types": ",".join(sorted(queue.handled_types())),
+            },
+        )
+        # Everything built so far (modules, the app, the queue) lives as long as the
+        # process: out of the collector's sight, a full collection walks only what
+        # requests and jobs made (its pauses went from 60-80 ms to under 20, and the
+        # p99 at 1,000 webhooks/s from about 100 ms to 15).
+        gc.freeze()
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            logger.info("http stopped; draining workers", extra={"service": "web"})
+            await queue.stop(timeout=settings.queue.stop_timeout)
+            await queue.flush_events()  # stop() skips it when no worker ran
+    finally:
+        sock.close()
+        for signum in STOP_SIGNALS:
+            loop.remove_signal_handler(signum)
 
 
 def _url_host(host: str) -> str:

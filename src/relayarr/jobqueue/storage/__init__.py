@@ -93,9 +93,12 @@ class Storage(Protocol):
         Raises LeaseLost."""
         ...
 
-    async def release(self, lease: Lease) -> Job:
-        """Give a claimed job back unrun: pending again, due now, this attempt not counted
-        (graceful shutdown). Raises LeaseLost."""
+    async def release(
+        self, lease: Lease, run_at: float | None = None, note: str | None = None
+    ) -> Job:
+        """Give a claimed job back unrun: pending again, due at ``run_at`` (default now),
+        this attempt not counted (graceful shutdown, or a handler's :class:`Snooze`);
+        ``note``, when given, becomes its last error (why it waits). Raises LeaseLost."""
         ...
 
     async def cancel(self, job_id: JobId) -> Job:

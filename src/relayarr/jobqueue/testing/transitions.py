@@ -168,6 +168,26 @@ class TransitionContract(ContractBase):
         again = await self.claim_one(storage)
         assert (again.id, again.attempts) == (job.id, 1)
 
+    async def test_release_for_later_waits_with_its_note(
+        self, storage: Storage, clock: FakeClock
+    ) -> None:
+        job = await self.add_job(storage)
+        claimed = await self.claim_one(storage)
+        await storage.fail(claimed.lease, "first try failed", clock.now())
+        claimed = await self.claim_one(storage)
+        assert claimed.attempts == 2
+        released = await storage.release(claimed.lease, clock.now() + 60, "mount is down")
+        assert (released.status, released.attempts) == (JobStatus.PENDING, 1)
+        assert released.last_error == "mount is down"
+        assert released.run_at == at(START + 60)
+        assert await storage.get(job.id) == released
+        assert await storage.claim("w", TYPES, 10, LEASE) == []  # not due yet
+        clock.advance(61)
+        again = await self.claim_one(storage)
+        assert (again.id, again.attempts) == (job.id, 2)
+        kept = await storage.release(again.lease, clock.now() + 5)
+        assert kept.last_error == "mount is down"  # no note: the earlier one stays
+
     # -- cancel --------------------------------------------------------------------------
 
     async def test_cancel_pending_job(self, storage: Storage, clock: FakeClock) -> None:

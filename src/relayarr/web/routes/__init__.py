@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from relayarr.web.routes import health, jobs, queue, webhooks
+from relayarr.web.routes import health, jobs, library, players, queue, webhooks
 
-ROUTERS = (webhooks.router, jobs.router, queue.router, health.router)
+ROUTERS = (
+    webhooks.router,
+    jobs.router,
+    queue.router,
+    library.router,
+    players.router,
+    health.router,
+)
 
-__all__ = ["ROUTERS", "health", "jobs", "queue", "webhooks"]
+__all__ = ["ROUTERS", "health", "jobs", "library", "players", "queue", "webhooks"]

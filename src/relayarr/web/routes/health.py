@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse, Response
@@ -23,7 +23,7 @@ from relayarr.jobqueue import JobId, JobNotFound, JobQueueError
 from relayarr.web import auth
 from relayarr.web.context import WebContext, context
 from relayarr.web.metrics import CONTENT_TYPE
-from relayarr.web.schemas import ErrorOut, Health
+from relayarr.web.schemas import ErrorOut, Health, RootHealth
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,21 @@ async def _storage_answers(ctx: WebContext) -> bool:
     return True
 
 
+def _roots(ctx: WebContext) -> list[RootHealth]:
+    library = ctx.services.library
+    if library is None:
+        return []
+    return [
+        RootHealth(
+            path=str(status.root.path),
+            kind=status.root.kind.value,
+            available=status.available,
+            missing=status.missing,
+        )
+        for status in library.roots.status()
+    ]
+
+
 @router.get(
     "/api/v1/health",
     response_model=Health,
@@ -56,13 +71,19 @@ async def _storage_answers(ctx: WebContext) -> bool:
     summary="Liveness and storage health (no API key needed)",
 )
 async def health(ctx: Ctx) -> Response:
-    """200 when storage answers, else 503; never needs the key."""
+    """200 when storage answers, else 503; never needs the key. ``degraded`` (still 200:
+    the service itself is fine) names each library root whose mount is down."""
     healthy = await _storage_answers(ctx)
+    roots = await asyncio.to_thread(_roots, ctx)
+    status: Literal["ok", "degraded", "unavailable"] = "ok" if healthy else "unavailable"
+    if healthy and not all(root.available for root in roots):
+        status = "degraded"
     body = Health(
-        status="ok" if healthy else "unavailable",
+        status=status,
         engine=ctx.queue.storage.capabilities.engine,
         workers=ctx.workers,
         uptime_seconds=round(time.monotonic() - ctx.started_at, 3),
+        roots=roots,
     )
     return JSONResponse(body.model_dump(), status_code=200 if healthy else 503)
 

@@ -36,11 +36,12 @@ from starlette.responses import JSONResponse, Response
 from relayarr.arr import Source, parse_webhook
 from relayarr.errors import MalformedBody
 from relayarr.jobqueue import JSONObject
+from relayarr.pipeline.jobs import WEBHOOK
 from relayarr.web.auth import RequireKey
 from relayarr.web.context import WebContext, context
 from relayarr.web.schemas import ErrorOut, WebhookAccepted, WebhookTest
 
-JOB_TYPE = "webhook"
+JOB_TYPE = WEBHOOK
 PRIORITY = 1
 INSTANCE_PATTERN = r"^[a-z0-9](?:[a-z0-9_-]{0,30}[a-z0-9])?$"
 METHODS = ("POST", "PUT")

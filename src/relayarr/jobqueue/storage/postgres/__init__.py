@@ -244,10 +244,15 @@ class PostgresStorage:
             raise LeaseLost(lease.job_id)
         return row_to_job(row)
 
-    async def release(self, lease: Lease) -> Job:
+    async def release(
+        self, lease: Lease, run_at: float | None = None, note: str | None = None
+    ) -> Job:
         now = self._clock.now()
+        due = now if run_at is None else run_at
         row = await self._db.run(
-            lambda conn: conn.fetchrow(Q["release_leased"], now, lease.job_id, lease.token),
+            lambda conn: conn.fetchrow(
+                Q["release_leased"], due, lease.job_id, lease.token, now, note
+            ),
             name="release",
             write=True,
         )

@@ -193,11 +193,13 @@ RETURNING id, type, payload, priority, status, attempts, max_attempts, run_at, c
           lease_owner, lease_expires_at, lease_token, rescues
 
 -- name: release_leased
--- Give a leased job back unrun: pending, due at $1, this attempt not counted.
+-- Give a leased job back unrun: pending, due at $1, this attempt not counted; a note ($5)
+-- replaces the last error, else the earlier attempt's error stays. $4 is now.
 UPDATE job_queue
 SET status = 'pending', run_at = $1, attempts = attempts - 1, started_at = NULL,
+    last_error = COALESCE($5::text, last_error),
     lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
-WHERE id = $2 AND lease_token = $3 AND status = 'processing' AND lease_expires_at > $1
+WHERE id = $2 AND lease_token = $3 AND status = 'processing' AND lease_expires_at > $4
 RETURNING id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
           started_at, NULL::float8, last_error, unique_key, parent_id, NULL::text,
           lease_owner, lease_expires_at, lease_token, rescues

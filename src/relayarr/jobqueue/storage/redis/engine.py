@@ -346,9 +346,14 @@ class RedisStorage:
             for item, row in zip(batch, rows, strict=True)
         ]
 
-    async def release(self, lease: Lease) -> Job:
+    async def release(
+        self, lease: Lease, run_at: float | None = None, note: str | None = None
+    ) -> Job:
         now = self._clock.now()
-        args = [num(now), str(lease.job_id), lease.token, run_key(now), "0"]
+        due = now if run_at is None else run_at
+        has_note = "0" if note is None else "1"
+        args = [num(now), str(lease.job_id), lease.token, run_key(due), "0", num(due)]
+        args += [has_note, note or ""]
         self._leased.pop((lease.job_id, lease.token), None)
         row = await self._run("release", args, Replay.AGAIN, again_at=5)
         if row is None:

@@ -187,9 +187,11 @@ class SQLiteStorage:
         now = self._clock.now()
         return await self._writer.run(lambda conn: ops.fail(conn, lease, error, retry_at, now))
 
-    async def release(self, lease: Lease) -> Job:
+    async def release(
+        self, lease: Lease, run_at: float | None = None, note: str | None = None
+    ) -> Job:
         now = self._clock.now()
-        return await self._writer.run(lambda conn: ops.release(conn, lease, now))
+        return await self._writer.run(lambda conn: ops.release(conn, lease, now, run_at, note))
 
     # -- steering ------------------------------------------------------------------------
 

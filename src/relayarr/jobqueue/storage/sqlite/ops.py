@@ -105,11 +105,15 @@ def fail(
     return _requeue(conn, lease, retry_at, error, uncount=False, now=now)
 
 
-def release(conn: sqlite3.Connection, lease: Lease, now: float) -> Job:
-    # Keep the last error of an earlier attempt: a release is not a failure.
-    current = conn.execute(Q["get_active"], (lease.job_id,)).fetchone()
-    error = current[10] if current is not None else None
-    return _requeue(conn, lease, now, error, uncount=True, now=now)
+def release(
+    conn: sqlite3.Connection, lease: Lease, now: float, run_at: float | None, note: str | None
+) -> Job:
+    error = note
+    if error is None:
+        # Keep the last error of an earlier attempt: a release is not a failure.
+        current = conn.execute(Q["get_active"], (lease.job_id,)).fetchone()
+        error = current[10] if current is not None else None
+    return _requeue(conn, lease, now if run_at is None else run_at, error, uncount=True, now=now)
 
 
 def _requeue(

@@ -1,0 +1,1 @@
+"""The numbered revisions, oldest first: ``vNNNN_<what>.py``."""

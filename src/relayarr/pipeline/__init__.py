@@ -1,0 +1,71 @@
+"""The job handlers of relayarr's media pipeline, and :func:`register` to install them.
+
+Handlers connect services and create the follow-up jobs; the rules live in the services
+(:mod:`relayarr.library`, the players, metadata). The chain of one webhook, each job the
+parent of the next (see :mod:`relayarr.pipeline.jobs` for the payloads)::
+
+    webhook ─► scan-movie | scan-series ─► notify-players
+          └──► notify-players   (deletes)
+    reconcile ─► scan-* | notify-players   (what changed on disk since the last scans)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import partial
+
+from relayarr.jobqueue import Job, JobQueue
+from relayarr.pipeline.context import Library, PipelineContext
+from relayarr.pipeline.jobs import (
+    ENRICH,
+    NOTIFY_PLAYERS,
+    PUBLISH,
+    RECONCILE,
+    SCAN_MOVIE,
+    SCAN_SERIES,
+    WEBHOOK,
+)
+from relayarr.pipeline.notify import handle_notify_players
+from relayarr.pipeline.reconcile import handle_reconcile, reconcile_now, schedule_reconcile
+from relayarr.pipeline.scan import handle_scan
+from relayarr.pipeline.webhook import handle_webhook
+from relayarr.players.roster import Roster
+
+SCAN_TIMEOUT = 600.0
+"""Seconds a scan may run: a folder on a stalled network mount must not hold a worker
+slot for ever (its lease is kept alive by heartbeats meanwhile)."""
+
+
+def register(
+    queue: JobQueue, library: Library | None = None, players: Roster | None = None
+) -> PipelineContext:
+    """Register the pipeline's handlers on ``queue`` (called by the composition root)."""
+    ctx = PipelineContext(queue=queue, library=library, players=players)
+
+    def bind(
+        fn: Callable[[PipelineContext, Job], Awaitable[object]],
+    ) -> Callable[[Job], Awaitable[object]]:
+        return partial(fn, ctx)
+
+    queue.register(WEBHOOK, bind(handle_webhook))
+    queue.register(SCAN_MOVIE, bind(handle_scan), timeout=SCAN_TIMEOUT)
+    queue.register(SCAN_SERIES, bind(handle_scan), timeout=SCAN_TIMEOUT)
+    queue.register(RECONCILE, bind(handle_reconcile), max_attempts=3)
+    queue.register(NOTIFY_PLAYERS, bind(handle_notify_players), max_attempts=3)
+    return ctx
+
+
+__all__ = [
+    "ENRICH",
+    "NOTIFY_PLAYERS",
+    "PUBLISH",
+    "RECONCILE",
+    "SCAN_MOVIE",
+    "SCAN_SERIES",
+    "WEBHOOK",
+    "Library",
+    "PipelineContext",
+    "reconcile_now",
+    "register",
+    "schedule_reconcile",
+]

@@ -1,0 +1,160 @@
+"""The library API: manual scans, the path-mapping tester, and the library's items.
+
+- ``POST /api/v1/scan {"path": ...}``: scan the movie or series folder holding a path, as
+  relayarr sees it (202 with the job);
+- ``POST /api/v1/mappings/try {"source": "radarr", "path": ...}``: how an *arr's path maps,
+  which rule matched (or why none did) and which library root holds the result;
+- ``GET /api/v1/library/movies`` and ``/series`` (``search``, ``cursor``, ``limit``), and
+  ``/{id}`` for one item with its files, assets, seasons and episodes, and the jobs that
+  touched it.
+
+Library errors map to HTTP in :mod:`relayarr.web.errors` (409 when no library is
+configured, 422 for a path outside every root, 404 for an unknown item or path).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi import Path as PathParam
+from pydantic import BaseModel, Field
+from starlette.responses import JSONResponse
+
+from relayarr.errors import FolderMissing, ItemNotFound, LibraryNotConfigured
+from relayarr.jobqueue import JSONObject, JSONValue
+from relayarr.library.db.records import ItemDetail, ItemSummary, Page
+from relayarr.library.results import to_json
+from relayarr.library.roots import Located
+from relayarr.pipeline import Library
+from relayarr.pipeline.jobs import ScanReason, ScanRequest
+from relayarr.pipeline.scan import add_scan
+from relayarr.web.auth import RequireKey
+from relayarr.web.context import WebContext, context
+from relayarr.web.schemas import ErrorOut
+
+router = APIRouter(prefix="/api/v1", tags=["library"], dependencies=[RequireKey])
+Ctx = Annotated[WebContext, Depends(context)]
+ItemId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
+ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorOut},
+    404: {"model": ErrorOut},
+    409: {"model": ErrorOut},
+    422: {"model": ErrorOut},
+}
+
+
+class ScanIn(BaseModel):
+    path: str = Field(min_length=1, max_length=4096, description="a path as relayarr sees it")
+
+
+class MappingTryIn(BaseModel):
+    source: str = Field(min_length=1, max_length=64, examples=["radarr", "radarr/4k"])
+    path: str = Field(min_length=1, max_length=4096, examples=["/movies/Arrival (2016)"])
+
+
+def library_of(ctx: WebContext) -> Library:
+    library = ctx.services.library
+    if library is None:
+        raise LibraryNotConfigured(
+            "no library is configured: add [[library.roots]] to the configuration"
+        )
+    return library
+
+
+@router.post("/scan", status_code=202, responses=ERRORS, summary="Scan the folder holding a path")
+async def scan(body: ScanIn, ctx: Ctx) -> JSONResponse:
+    """Enqueue a scan of the movie or series folder that holds ``path``; a folder already
+    waiting for a scan is the same job. 202 with the job id."""
+    library = library_of(ctx)
+    located, folder = await asyncio.to_thread(_manual_target, library, body.path)
+    request = ScanRequest(str(folder), str(located.root.path), ScanReason.MANUAL)
+    job = await add_scan(ctx.queue, library, request, kind=located.root.kind, delay=0)
+    content: JSONObject = {
+        "job_id": job.id,
+        "type": job.type,
+        "folder": str(folder),
+        "root": str(located.root.path),
+    }
+    return JSONResponse(content, status_code=202)
+
+
+def _manual_target(library: Library, path: str) -> tuple[Located, Path]:
+    located = library.roots.locate(path)
+    if not located.path.exists():
+        raise FolderMissing(f"{path} does not exist")
+    folder = located.item_folder
+    if folder is None:
+        raise FolderMissing(
+            f"{path} is the library root itself; name a movie or series folder in it, "
+            "or use `relayarr scan --all`"
+        )
+    return located, folder
+
+
+@router.post(
+    "/mappings/try", response_model=None, responses=ERRORS, summary="Show how an *arr's path maps"
+)
+async def try_mapping(body: MappingTryIn, ctx: Ctx) -> JSONObject:
+    """Every rule tried for ``source`` and ``path``, the one that matched and the result,
+    and the library root holding it (or why none does)."""
+    library = library_of(ctx)
+    return await asyncio.to_thread(library.resolver.explain, body.path, body.source)
+
+
+@router.get(
+    "/library/movies", response_model=None, responses=ERRORS, summary="Movies in the library"
+)
+async def list_movies(
+    ctx: Ctx,
+    search: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> JSONObject:
+    page = await library_of(ctx).store.list_movies(search, cursor, limit)
+    return _page(page)
+
+
+@router.get(
+    "/library/movies/{movie_id}", response_model=None, responses=ERRORS, summary="One movie"
+)
+async def get_movie(movie_id: ItemId, ctx: Ctx) -> JSONObject:
+    detail = await library_of(ctx).store.get_movie(movie_id)
+    return _detail(detail, "movie", movie_id)
+
+
+@router.get(
+    "/library/series", response_model=None, responses=ERRORS, summary="Series in the library"
+)
+async def list_series(
+    ctx: Ctx,
+    search: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> JSONObject:
+    page = await library_of(ctx).store.list_series(search, cursor, limit)
+    return _page(page)
+
+
+@router.get(
+    "/library/series/{series_id}", response_model=None, responses=ERRORS, summary="One series"
+)
+async def get_series(series_id: ItemId, ctx: Ctx) -> JSONObject:
+    detail = await library_of(ctx).store.get_series(series_id)
+    return _detail(detail, "series", series_id)
+
+
+def _page(page: Page[ItemSummary]) -> JSONObject:
+    items: list[JSONValue] = [to_json(item) for item in page.items]
+    return {"items": items, "next_cursor": page.next_cursor}
+
+
+def _detail(detail: ItemDetail | None, kind: str, item_id: int) -> JSONObject:
+    if detail is None:
+        raise ItemNotFound(f"no {kind} with id {item_id}")
+    return detail.to_json()
+
+
+__all__ = ["router"]

@@ -1,0 +1,1 @@
+"""Fake Jellyfin, Emby and Plex servers over real loopback HTTP (see ``server.py``)."""
