@@ -231,3 +231,27 @@ async def test_pages_say_what_to_configure(tmp_path: Path) -> None:
         assert "No players are configured: add [[players]] to the configuration." in players.text
         image = await client.get("/library/movie/1/art/1")
         assert image.status_code == 409
+
+
+async def test_a_series_page_has_its_seasons_and_its_own_poster(dash: LibraryDash) -> None:
+    folder = dash.tv / "Severance"
+    for relative, content in {
+        "tvshow.nfo": b"<tvshow><title>Severance</title></tvshow>",
+        "season01-poster.png": png(rgb=(1, 1, 1)),
+        "poster.png": png(rgb=(2, 2, 2)),
+        "Season 01/Severance - S01E01 - Good News.mkv": b"\0",
+        "Season 01/Severance - S01E02E03 - Double.mkv": b"\0",
+    }.items():
+        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+        (folder / relative).write_bytes(content)
+    scan = dash.library.scanner.scan_series(folder)
+    series = (await dash.store.record_series_scan(scan, dash.library.roots.roots[1])).item_id
+    listing = (await dash.client.get("/library", params={"kind": "series"})).text
+    [poster] = art_links(listing)
+    assert (await dash.client.get(poster)).content == png(rgb=(2, 2, 2))  # not the season's
+    page = (await dash.client.get(f"/library/series/{series}")).text
+    assert 'Season 1 <span class="count">3 episodes</span>' in page
+    assert "S01E03" in page
+    assert "season01-poster.png" in page
+    movies_only = (await dash.client.get("/library", params={"kind": "movie"})).text
+    assert "Severance" not in movies_only
