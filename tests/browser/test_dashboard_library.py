@@ -21,7 +21,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
-from browser.conftest import HANDLERS, KEY, Watched
+from browser.conftest import KEY, Watched
 from fakeplayers.mediabrowser import TOKEN, FakeMediaBrowser, Library
 from images import png
 from serve_process import ServeProcess
@@ -106,7 +106,7 @@ to = "/media/movies"
 """,
         encoding="utf-8",
     )
-    env = {"RELAYARR_CONFIG": str(config), "PYTHONPATH": str(HANDLERS)}
+    env = {"RELAYARR_CONFIG": str(config)}
     with ServeProcess(workdir, api_key=KEY, env=env) as running:
         yield running
     assert running.returncode == 0, running.stderr
@@ -243,7 +243,12 @@ def test_the_mapping_tester_shows_the_matched_rule(watched: Watched, media: Path
     assert watched.console_errors == []
 
 
-def test_the_new_pages_on_a_phone_in_the_dark(browser: Browser, server: ServeProcess) -> None:
+def test_the_new_pages_on_a_phone_in_the_dark(
+    browser: Browser, server: ServeProcess, api: httpx.Client, media: Path
+) -> None:
+    video = "A.Rather.Long.Release.Name.That.Must.Wrap.On.A.Phone.2160p.UHD.BluRay.x265.mkv"
+    movie_folder(media, "Phone (2022)", video)
+    movie_id = send_and_wait(api, download("Phone (2022)", video, "Phone", 777), "phone")
     context = browser.new_context(
         viewport={"width": 390, "height": 844}, color_scheme="dark", is_mobile=True
     )
@@ -256,7 +261,8 @@ def test_the_new_pages_on_a_phone_in_the_dark(browser: Browser, server: ServePro
     page.wait_for_url(server.base_url + "/")
     seen = Watched(page, server.base_url)
     for path, name in (("/library", "library-phone-dark"), ("/players", "players-phone-dark"),
-                       ("/mappings", "mappings-phone-dark")):  # fmt: skip
+                       ("/mappings", "mappings-phone-dark"),
+                       (f"/library/movie/{movie_id}", "library-item-phone-dark")):  # fmt: skip
         seen.goto(path)
         page.wait_for_load_state("load")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
