@@ -41,7 +41,9 @@
         ├── Unauthorized      401: no credentials, or the wrong API key
         ├── MalformedBody     400: the body is not JSON
         ├── LoginRequired     401: a dashboard page without a live session (-> login page)
-        └── CsrfRefused       403: a dashboard form without its session's CSRF token
+        ├── CsrfRefused       403: a dashboard form without its session's CSRF token
+        └── ArtworkRefused    404: an image the dashboard will not serve (not the item's,
+                              outside the roots, missing, or not an image)
 
 The job queue keeps its own tree (:mod:`relayarr.jobqueue.errors`, rooted in
 ``JobQueueError``) because it is a library that never imports the rest of relayarr. The CLI
@@ -233,6 +235,14 @@ class CsrfRefused(WebError):
 
     status = 403
     code = "csrf_refused"
+
+
+class ArtworkRefused(WebError):
+    """An image the dashboard will not serve: not an asset of that item in the library
+    database, outside every library root, missing on disk, or not a JPEG/PNG/GIF/WebP."""
+
+    status = 404
+    code = "artwork_refused"
 
 
 class LibraryError(RelayarrError):

@@ -20,7 +20,7 @@ from pathlib import Path
 from relayarr.arr.media import MediaEvent
 from relayarr.errors import NoPathMapping, OutsideLibrary, RootUnavailable
 from relayarr.jobqueue import JSONObject, JSONValue, PermanentFailure, Snooze
-from relayarr.library.paths import PathMapper
+from relayarr.library.paths import PathMapper, PathRule
 from relayarr.library.roots import LibraryRoot, LibraryRoots, Located
 
 
@@ -46,6 +46,11 @@ class Resolver:
         self._mapper = mapper
         self._roots = roots
         self._mount_retry = mount_retry_seconds
+
+    @property
+    def rules(self) -> tuple[PathRule, ...]:
+        """The configured mapping rules, in their order."""
+        return self._mapper.rules
 
     def item(self, event: MediaEvent, *, must_exist: bool) -> LocalItem:
         """The event's item; with ``must_exist`` its folder and present files must exist.

@@ -132,7 +132,7 @@ async def check_player(roster: Roster, name: str, roots: Sequence[str] | None) -
         if roots is None or error is not None
         else _roots(roster, name, roots, libraries),
         error=error,
-        health=_health(roster, name),
+        health=player_health(roster, name),
     )
 
 
@@ -160,7 +160,8 @@ def _roots(
     return tuple(checks)
 
 
-def _health(roster: Roster, name: str) -> Health:
+def player_health(roster: Roster, name: str) -> Health:
+    """Player ``name``'s breaker as this process sees it, without asking the player."""
     state = roster.dispatcher.board.state(name)
     reopen = None
     if state.phase is BreakerPhase.OPEN and state.reopen_at is not None:
@@ -168,4 +169,11 @@ def _health(roster: Roster, name: str) -> Health:
     return Health(breaker=state.phase, failures=state.failures, reopen_in=reopen)
 
 
-__all__ = ["Health", "PlayerReport", "RootCheck", "check_player", "check_players"]
+__all__ = [
+    "Health",
+    "PlayerReport",
+    "RootCheck",
+    "check_player",
+    "check_players",
+    "player_health",
+]

@@ -111,6 +111,107 @@ async def _page(
     return Page(tuple(_summary(kind, row) for row in rows), next_cursor)
 
 
+_RANK = {ItemKind.MOVIE: 0, ItemKind.SERIES: 1}  # the tie-break between the two tables
+_RECENT = "recent"
+
+
+def encode_recent_cursor(scanned_at: datetime, kind: ItemKind, item_id: int) -> str:
+    raw = json.dumps([_RECENT, scanned_at.astimezone(UTC).isoformat(), kind.value, item_id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_recent_cursor(cursor: str) -> tuple[datetime, ItemKind, int]:
+    """The position a recent-items cursor holds; :class:`InvalidCursor` for anything else."""
+    problem = InvalidCursor(f"cursor {cursor[:40]!r} is not a recent-items cursor")
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value = json.loads(raw)
+        if not isinstance(value, list) or len(value) != 4 or value[0] != _RECENT:
+            raise problem
+        _, stamp, kind, item_id = value
+        if not isinstance(stamp, str) or not isinstance(item_id, int):
+            raise problem
+        moment = datetime.fromisoformat(stamp)
+        if moment.tzinfo is None:
+            raise problem
+        return moment, ItemKind(kind), item_id
+    except (binascii.Error, ValueError, TypeError):
+        raise problem from None
+
+
+async def list_recent(
+    session: AsyncSession,
+    kinds: Sequence[ItemKind],
+    search: str | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[ItemSummary]:
+    """Movies and series together, the most recently scanned first (ties by kind, then
+    id, both descending), ``limit`` at a time."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    after = decode_recent_cursor(cursor) if cursor else None
+    found: list[ItemSummary] = []
+    for kind in dict.fromkeys(kinds):
+        found += await _recent_of(session, kind, search, after, limit + 1)
+    found.sort(key=lambda item: (item.scanned_at, _RANK[item.kind], item.id), reverse=True)
+    more = len(found) > limit
+    found = found[:limit]
+    last = found[-1] if more else None
+    next_cursor = encode_recent_cursor(last.scanned_at, last.kind, last.id) if last else None
+    return Page(tuple(found), next_cursor)
+
+
+async def _recent_of(
+    session: AsyncSession,
+    kind: ItemKind,
+    search: str | None,
+    after: tuple[datetime, ItemKind, int] | None,
+    limit: int,
+) -> list[ItemSummary]:
+    model = _MODELS[kind]
+    query = select(model)
+    if search and search.strip():
+        query = query.where(model.search_text.contains(search.strip().casefold(), autoescape=True))
+    if after is not None:
+        stamp, after_kind, after_id = after
+        # Descending (scanned_at, rank, id): this table's rank is fixed, so the tie on
+        # scanned_at is settled by the ranks, or by the id within the cursor's own table.
+        if _RANK[kind] < _RANK[after_kind]:
+            query = query.where(model.scanned_at <= stamp)
+        elif _RANK[kind] > _RANK[after_kind]:
+            query = query.where(model.scanned_at < stamp)
+        else:
+            query = query.where(
+                or_(
+                    model.scanned_at < stamp,
+                    and_(model.scanned_at == stamp, model.id < after_id),
+                )
+            )
+    rows = await session.scalars(
+        query.order_by(model.scanned_at.desc(), model.id.desc()).limit(limit)
+    )
+    return [_summary(kind, row) for row in rows]
+
+
+async def item_posters(
+    session: AsyncSession, kind: ItemKind, item_ids: Sequence[int]
+) -> dict[int, tuple[AssetRecord, ...]]:
+    """The poster assets of some items, by item id (items without one are left out)."""
+    if not item_ids:
+        return {}
+    owner = Asset.movie_id if kind is ItemKind.MOVIE else Asset.series_id
+    rows = await session.execute(
+        select(owner, Asset)
+        .where(owner.in_(sorted(set(item_ids))), Asset.kind == "poster")
+        .order_by(Asset.id)
+    )
+    found: dict[int, list[AssetRecord]] = {}
+    for item_id, asset in rows:
+        if item_id is not None:  # the WHERE clause picks owned rows only
+            found.setdefault(item_id, []).append(_asset(asset))
+    return {item_id: tuple(assets) for item_id, assets in found.items()}
+
+
 async def item_detail(session: AsyncSession, kind: ItemKind, item_id: int) -> ItemDetail | None:
     item: Movie | Series | None = await session.get(
         Movie if kind is ItemKind.MOVIE else Series, item_id
@@ -134,21 +235,7 @@ async def item_detail(session: AsyncSession, kind: ItemKind, item_id: int) -> It
     return ItemDetail(
         item=_summary(kind, item),
         files=tuple(FileRecord(f.id, f.path, f.role, f.size, f.mtime_ns, f.details) for f in files),
-        assets=tuple(
-            AssetRecord(
-                a.id,
-                a.path,
-                a.kind,
-                a.scope,
-                a.season_number,
-                a.video_path,
-                a.position,
-                a.size,
-                a.mtime_ns,
-                a.details,
-            )
-            for a in assets
-        ),
+        assets=tuple(_asset(a) for a in assets),
         jobs=tuple(JobLinkRecord(j.job_id, j.job_type, _utc(j.linked_at)) for j in links),
         issues=tuple(item.issues),
         seasons=seasons,
@@ -213,6 +300,21 @@ async def scan_runs(session: AsyncSession, limit: int) -> tuple[ScanRunRecord, .
     )
 
 
+def _asset(a: Asset) -> AssetRecord:
+    return AssetRecord(
+        a.id,
+        a.path,
+        a.kind,
+        a.scope,
+        a.season_number,
+        a.video_path,
+        a.position,
+        a.size,
+        a.mtime_ns,
+        a.details,
+    )
+
+
 def _summary(kind: ItemKind, row: Any) -> ItemSummary:
     return ItemSummary(
         kind=kind,
@@ -238,9 +340,13 @@ def _utc(moment: datetime) -> datetime:
 __all__ = [
     "MAX_LIMIT",
     "decode_cursor",
+    "decode_recent_cursor",
     "encode_cursor",
+    "encode_recent_cursor",
     "item_detail",
+    "item_posters",
     "item_refs",
     "list_items",
+    "list_recent",
     "scan_runs",
 ]

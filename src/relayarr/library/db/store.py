@@ -30,6 +30,7 @@ from relayarr.library.db.engine import READ_ONLY, make_engine, shown
 from relayarr.library.db.migrate import current_revision, head_revision, migrate
 from relayarr.library.db.models import Asset, JobLink, MediaFile, Movie, ScanRun, Series
 from relayarr.library.db.records import (
+    AssetRecord,
     EventInfo,
     FileChange,
     ItemDetail,
@@ -299,6 +300,26 @@ class LibraryStore:
         """Series by title, as :meth:`list_movies`."""
         async with self._read("list series") as session:
             return await queries.list_items(session, ItemKind.SERIES, search, cursor, limit)
+
+    async def list_recent(
+        self,
+        kinds: Sequence[ItemKind] = (ItemKind.MOVIE, ItemKind.SERIES),
+        search: str | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> Page[ItemSummary]:
+        """Movies and series of ``kinds`` together, the most recently scanned first;
+        ``search`` as :meth:`list_movies`. Raises :class:`~relayarr.errors.InvalidCursor`
+        for a cursor this listing did not make."""
+        async with self._read("list recent items") as session:
+            return await queries.list_recent(session, kinds, search, cursor, limit)
+
+    async def posters(
+        self, kind: ItemKind, item_ids: Sequence[int]
+    ) -> dict[int, tuple[AssetRecord, ...]]:
+        """The poster assets (``kind == "poster"``, any scope) of some items, by item id."""
+        async with self._read("list posters") as session:
+            return await queries.item_posters(session, kind, item_ids)
 
     async def get_movie(self, movie_id: int) -> ItemDetail | None:
         """One movie with its files, assets and jobs; ``None`` if there is no such id."""

@@ -3,8 +3,10 @@ ES module for live updates over ``/api/v1/events``, and static files from this p
 No build step and nothing fetched from elsewhere.
 
 Pages: queue (live), history (filters, bulk retry), job detail (payload, attempts and
-errors, the chain as a tree, retry and cancel), charts, and placeholders for the library,
-players and mappings pages, which appear when their data exists (see ``render.NAV``).
+errors, the chain as a tree, retry and cancel), charts, the library (recent imports with
+posters, each item's files, assets, locks and jobs), the players (health and a test
+button) and the path mappings (rules, roots, "try a path"). A page whose part is not
+configured says what to add to the configuration.
 People log in with the API key once (:mod:`.login`); every POST carries a CSRF token
 (:mod:`.guard`); every answer carries a strict Content-Security-Policy (:mod:`.headers`).
 
@@ -23,12 +25,30 @@ from relayarr.web.dashboard.state import DashboardState
 
 def install(app: FastAPI, ctx: WebContext) -> DashboardState:
     """Mount the dashboard on ``app``; its timeline counts the events of ``ctx``'s feed."""
-    from relayarr.web.dashboard import history, jobpage, login, pages
+    from relayarr.web.dashboard import (
+        artwork,
+        history,
+        jobpage,
+        library_page,
+        login,
+        mappings_page,
+        pages,
+        players_page,
+    )
 
     state = DashboardState()
     app.state.dashboard = state
     ctx.events.add_listener(state.timeline.on_event)
-    for module in (login, pages, history, jobpage):
+    for module in (
+        login,
+        pages,
+        history,
+        jobpage,
+        library_page,
+        artwork,
+        players_page,
+        mappings_page,
+    ):
         app.include_router(module.router)
     app.mount(
         "/static",

@@ -26,9 +26,9 @@ NAV = (
     NavItem("queue", "Queue", "/"),
     NavItem("history", "History", "/history"),
     NavItem("charts", "Charts", "/charts"),
-    NavItem("library", "Library", "/library", ready=False),
-    NavItem("players", "Players", "/players", ready=False),
-    NavItem("mappings", "Mappings", "/mappings", ready=False),
+    NavItem("library", "Library", "/library"),
+    NavItem("players", "Players", "/players"),
+    NavItem("mappings", "Mappings", "/mappings"),
 )
 
 

@@ -1,4 +1,5 @@
-"""The dashboard's own state, one per app: sessions, templates, the event timeline."""
+"""The dashboard's own state, one per app: sessions, templates, the event timeline, the
+last test of each player."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.requests import HTTPConnection
 
+from relayarr.web.dashboard.checks import PlayerChecks
 from relayarr.web.dashboard.session import SessionStore
 from relayarr.web.dashboard.timeline import Timeline
 
@@ -36,6 +38,7 @@ class DashboardState:
     templates: Environment = field(default_factory=template_environment)
     timeline: Timeline = field(default_factory=lambda: Timeline(time.time()))
     backfill_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    player_checks: PlayerChecks = field(default_factory=PlayerChecks)
 
 
 def dashboard_state(connection: HTTPConnection) -> DashboardState | None:

@@ -49,6 +49,20 @@ def ago(moment: datetime | None, now: datetime | None = None) -> str:
     return f"{seconds(delta)} ago" if delta >= 0 else f"in {seconds(-delta)}"
 
 
+def size(count: int | None) -> str:
+    """A file size for people: ``512 B``, ``1.5 KB``, ``20.0 GB`` (powers of 1024)."""
+    if count is None:
+        return ""
+    if count < 1024:
+        return f"{count} B"
+    value = count / 1024
+    for unit in ("KB", "MB", "GB"):
+        if value < 1024:
+            return f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TB"
+
+
 def pretty_json(value: JSONValue | object) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, default=str)
 
@@ -100,7 +114,8 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "seconds": seconds,
     "ago": ago,
     "pretty_json": pretty_json,
+    "size": size,
     "summary": summary,
 }
 
-__all__ = ["FILTERS", "ago", "iso", "pretty_json", "seconds", "summary", "when"]
+__all__ = ["FILTERS", "ago", "iso", "pretty_json", "seconds", "size", "summary", "when"]
