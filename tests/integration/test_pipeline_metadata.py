@@ -21,7 +21,7 @@ from pipeline_world import ARR_MOVIES, ARRIVAL_NEW, ARRIVAL_OLD, World, fixture,
 from relayarr.config import ServerSettings
 from relayarr.jobqueue import Job, JobStatus
 from relayarr.library.db.metastore import movie_ref
-from relayarr.pipeline import ENRICH, NOTIFY_PLAYERS, PUBLISH, SCAN_MOVIE
+from relayarr.pipeline import ENRICH, NOTIFY_PLAYERS, PUBLISH, SCAN_MOVIE, SCAN_SERIES
 from relayarr.web import create_app
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "metadata"
@@ -29,6 +29,7 @@ TMDB_MOVIE = json.loads((FIXTURES / "tmdb_movie_329865.json").read_text(encoding
 WEBHOOK_PLOT = "A linguist is recruited by the military to communicate with alien visitors."
 KEY = "metadata-test-key-0123456789"
 NEW, OLD = Path(ARRIVAL_NEW).stem, Path(ARRIVAL_OLD).stem
+EPISODE = "Severance - S02E03 - Who Is Alive [WEBDL-2160p].mkv"
 
 
 @pytest.fixture(scope="module")
@@ -312,6 +313,55 @@ async def test_files_deleted_from_the_folder_come_back_at_the_next_publish(
         assert sorted(restored) == sorted(kept)
         assert {name: (folder / name).read_bytes() for name in kept} == kept
         assert fake.requests == []
+
+
+async def test_a_sonarr_import_publishes_the_show_and_its_episode(
+    tmp_path: Path, fake: FakeState
+) -> None:
+    tmdb_show = json.loads((FIXTURES / "tmdb_tv_95396.json").read_text(encoding="utf-8"))
+    async with world(tmp_path, tweak=with_metadata(fake.base)) as w:
+        show = w.tv / "Severance"
+        episode = show / "Season 02" / EPISODE
+        episode.parent.mkdir(parents=True)
+        episode.write_bytes(b"\0" * 64)
+        await w.queue.start()
+        done = await w.webhook("sonarr", fixture("sonarr/download_episode_file.json"))
+        await w.settle()
+        jobs = await chain(w, await w.queue.get_job(done.id))
+        assert [j.type for j in jobs] == [SCAN_SERIES, ENRICH, PUBLISH, NOTIFY_PLAYERS]
+        enriched = result(jobs[1])["enriched"]
+        assert sorted(enriched) == ["S02E03", "series"]
+        tvshow = (show / "tvshow.nfo").read_text(encoding="utf-8")
+        assert "<title>Severance</title>" in tvshow
+        assert f"<plot>{tmdb_show['overview']}</plot>" in tvshow
+        assert (show / "poster.jpg").is_file()
+        stem = episode.with_suffix("")
+        details = Path(f"{stem}.nfo").read_text(encoding="utf-8")
+        assert "<title>Who Is Alive?</title>" in details
+        assert "<season>2</season>" in details
+        assert "<episode>3</episode>" in details
+        assert "<showtitle>Severance</showtitle>" in details
+        assert Path(f"{stem}-thumb.jpg").is_file()
+
+
+async def test_without_a_provider_an_episode_gets_the_webhooks_title(
+    tmp_path: Path, fake: FakeState
+) -> None:
+    async with world(tmp_path, tweak=with_metadata(None, artwork=[])) as w:
+        show = w.tv / "Severance"
+        episode = show / "Season 02" / EPISODE
+        episode.parent.mkdir(parents=True)
+        episode.write_bytes(b"\0" * 64)
+        await w.queue.start()
+        await w.webhook("sonarr", fixture("sonarr/download_episode_file.json"))
+        await w.settle()
+        assert "<title>Severance</title>" in (show / "tvshow.nfo").read_text(encoding="utf-8")
+        details = episode.with_suffix(".nfo").read_text(encoding="utf-8")
+        assert "<title>Who Is Alive?</title>" in details
+        assert "<aired>2025-01-31</aired>" in details
+        assert sorted(p.name for p in episode.parent.iterdir()) == sorted(
+            [EPISODE, episode.with_suffix(".nfo").name]
+        )
 
 
 # -- your edits win ------------------------------------------------------------------------------
