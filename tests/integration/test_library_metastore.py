@@ -151,8 +151,8 @@ async def test_written_provided_and_published_values(store: LibraryStore, tmp_pa
     assert state.published is not None
     assert (state.published["title"], state.published["year"]) == ("Arrival", 2016)
     assert "artwork" not in state.published
-    assert state.provided_at is not None
-    assert state.published_at is not None
+    assert state.provided_at == datetime(2025, 3, 8, 21, 0, tzinfo=UTC)
+    assert state.published_at == datetime(2025, 3, 8, 21, 0, tzinfo=UTC)
     # The written fingerprints survived the other writes to the same row.
     assert await meta.get_written(movie) == {"title": '"Arrival"', "year": "2016"}
 

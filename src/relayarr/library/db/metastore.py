@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, select
@@ -188,7 +188,9 @@ class MetadataStore:
         row = await self._row(item, "read item metadata")
         if row is None:
             return ItemState(FieldLocks(), None, None, None)
-        return ItemState(_locks(item, row), row.published, row.provided_at, row.published_at)
+        return ItemState(
+            _locks(item, row), row.published, _utc(row.provided_at), _utc(row.published_at)
+        )
 
     # -- AssetStore --------------------------------------------------------------------------
 
@@ -253,6 +255,13 @@ class MetadataStore:
 
     def _now(self) -> float:
         return self._clock().timestamp()
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    # SQLite hands timestamps back without their zone; they were written in UTC.
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
 
 
 def _locks(item: ItemRef, row: ItemMetadata) -> FieldLocks:
