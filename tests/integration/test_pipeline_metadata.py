@@ -342,6 +342,17 @@ async def test_a_sonarr_import_publishes_the_show_and_its_episode(
         assert "<episode>3</episode>" in details
         assert "<showtitle>Severance</showtitle>" in details
         assert Path(f"{stem}-thumb.jpg").is_file()
+        # The show's own fields are edited through the series route.
+        (series,) = (await w.store.list_series()).items
+        async with api(w) as client:
+            answer = await client.patch(
+                f"/api/v1/library/series/{series.id}", json={"fields": {"status": "Ended"}}
+            )
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["locks"] == ["status"]
+            await w.settle()
+        assert "<status>Ended</status>" in (show / "tvshow.nfo").read_text(encoding="utf-8")
+        assert Path(f"{stem}.nfo").read_text(encoding="utf-8") == details
 
 
 async def test_without_a_provider_an_episode_gets_the_webhooks_title(
