@@ -28,7 +28,9 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import TextIO
 
-from relayarr import pipeline
+import httpx
+
+from relayarr import __version__, pipeline
 from relayarr.config import LogSettings, Settings
 from relayarr.errors import AppError
 from relayarr.jobqueue import JobContextFilter, JobQueue, Storage, open_storage
@@ -36,7 +38,8 @@ from relayarr.library.db import LibraryStore
 from relayarr.library.paths import PathMapper
 from relayarr.library.roots import LibraryRoots
 from relayarr.library.scanner import Scanner
-from relayarr.pipeline import Library
+from relayarr.metadata import ContentStore, Enricher, Publisher, build_providers
+from relayarr.pipeline import Library, Metadata
 from relayarr.pipeline.resolve import Resolver
 from relayarr.players.roster import Roster
 from relayarr.players.wiring import to_player_for
@@ -45,6 +48,8 @@ HandlerSetup = Callable[[JobQueue], object]
 """``def register(queue: JobQueue) -> None``: registers handlers on the queue it is given."""
 
 DEFAULT_SETUP = "register"
+USER_AGENT = f"relayarr/{__version__}"
+"""How relayarr introduces itself to TMDB, fanart.tv and image hosts."""
 
 
 # -- storage -------------------------------------------------------------------------------
@@ -69,6 +74,7 @@ class Services:
 
     library: Library | None = None
     players: Roster | None = None
+    metadata: Metadata | None = None
 
     def root_paths(self) -> list[str] | None:
         """The library roots' paths, or None when no library is configured."""
@@ -95,10 +101,32 @@ async def open_services(settings: Settings, *, create: bool = False) -> AsyncIte
         if not settings.library.roots:
             yield Services(players=players)
             return
-        async with _open_library(settings, create=create) as library:
-            yield Services(library=library, players=players)
+        async with (
+            _open_library(settings, create=create) as library,
+            _open_metadata(settings, library) as metadata,
+        ):
+            yield Services(library=library, players=players, metadata=metadata)
     finally:
         await players.aclose()
+
+
+@asynccontextmanager
+async def _open_metadata(settings: Settings, library: Library) -> AsyncIterator[Metadata | None]:
+    """The metadata services when ``[metadata]`` has something to publish, else None."""
+    options = settings.metadata
+    if options is None or not options.publishes:
+        yield None
+        return
+    store = library.store.metadata
+    async with httpx.AsyncClient(headers={"User-Agent": USER_AGENT}) as client:
+        yield Metadata(
+            settings=options,
+            enricher=Enricher(build_providers(options, client, store)),
+            publisher=Publisher(
+                options, client=client, store=store, content=ContentStore(settings.assets_dir)
+            ),
+            store=store,
+        )
 
 
 @asynccontextmanager
@@ -155,7 +183,7 @@ def build_queue(
         share_events=share_events and storage.capabilities.cross_process_events,
     )
     services = services or Services()
-    pipeline.register(queue, services.library, services.players)
+    pipeline.register(queue, services.library, services.players, services.metadata)
     for setup in setups:
         name = f"{getattr(setup, '__module__', '?')}:{getattr(setup, '__qualname__', setup)}"
         try:

@@ -61,6 +61,7 @@ from pydantic_settings.sources import InitSettingsSource
 
 from relayarr.errors import ConfigError
 from relayarr.library.settings import LibrarySettings, MappingSettings
+from relayarr.metadata.settings import MetadataSettings
 from relayarr.players.settings import (
     EXAMPLE_TOML,
     GroupSettings,
@@ -181,6 +182,12 @@ class Settings(BaseSettings):
     groups: dict[str, GroupSettings] = Field(
         default_factory=dict, description="player groups ([groups.NAME])"
     )
+    # None (no [metadata] section) leaves the media folders alone: writing NFOs and
+    # artwork beside someone's media is something they opt into.
+    metadata: MetadataSettings | None = Field(
+        default=None,
+        description="metadata publishing (Kodi NFOs and artwork); absent: none is written",
+    )
 
     @field_validator("players")
     @classmethod
@@ -206,6 +213,11 @@ class Settings(BaseSettings):
         """The library database in effect: ``library.database_url``, or a SQLite file in
         ``data_dir``."""
         return self.library.database_url or sqlite_url(self.data_dir / "library.db")
+
+    @property
+    def assets_dir(self) -> Path:
+        """Where the protected copies of published NFOs and artwork are kept."""
+        return self.data_dir / "assets"
 
     @classmethod
     def settings_customise_sources(
@@ -332,10 +344,13 @@ def default_config_toml() -> str:
     lines = [_TEMPLATE_HEAD]
     sections: list[tuple[str, type[BaseModel]]] = []
     tables: list[tuple[str, Any]] = []
+    optional: list[tuple[str, type[BaseModel]]] = []
     for name, info in Settings.model_fields.items():
         annotation = info.annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             sections.append((name, annotation))
+        elif (model := _optional_model(annotation)) is not None:
+            optional.append((name, model))
         elif name in ("players", "groups"):
             continue  # tables of tables: shown by the example at the end
         elif _table_model(annotation) is not None:
@@ -352,9 +367,29 @@ def default_config_toml() -> str:
                 lines.extend(_template_key(_key_name(key, info), info))
         lines.extend(_template_table(*table) for table in nested)
     lines.extend(_template_table(*table) for table in tables)
+    for name, model in optional:
+        lines.extend(_template_optional(name, model, Settings.model_fields[name]))
     lines.append("")
     lines.extend(f"## {line}" if line else "##" for line in EXAMPLE_TOML.splitlines())
     return "\n".join(lines) + "\n"
+
+
+def _optional_model(annotation: Any) -> type[BaseModel] | None:
+    """The model of an optional section (``MetadataSettings | None``), else None."""
+    args = get_args(annotation)
+    if len(args) != 2 or type(None) not in args:
+        return None
+    model = next(arg for arg in args if arg is not type(None))
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _template_optional(name: str, model: type[BaseModel], info: Any) -> list[str]:
+    """An optional section, header included, all commented: its mere presence turns the
+    feature on, so the template must not."""
+    lines = [f"\n# {info.description}", f"# [{name}]"]
+    for key, field in model.model_fields.items():
+        lines.extend(_template_key(_key_name(key, field), field))
+    return lines
 
 
 def _table_model(annotation: Any) -> type[BaseModel] | None:

@@ -6,7 +6,8 @@
     ├── ConfigError           the configuration is unusable (names the file/variable and key)
     ├── AppError              relayarr could not be put together (bad --import, clashing handler)
     ├── InputError            a command-line value that cannot be used
-    │   └── DurationError     a duration that is not <number><unit>...
+    │   ├── DurationError     a duration that is not <number><unit>...
+    │   └── ChangeInvalid     a media change (a notify-players payload) that cannot be used
     ├── LibraryError          the media library refuses a path, or cannot be read or stored
     │   ├── LibraryNotConfigured  no [[library.roots]] is configured
     │   ├── ItemNotFound      no movie or series with that id
@@ -24,14 +25,12 @@
     │   │   ├── ProviderAuthError    401: the API key is wrong
     │   │   ├── ProviderNotFound     404: the provider does not know this id
     │   │   └── ProviderBadResponse  the answer is not the JSON the provider documents
-    │   └── PublishError      one file could not be published (names the file)
-    │       ├── UnsafePath           a name that would leave the item's folder
-    │       ├── NfoMalformed         an existing NFO relayarr cannot read: left untouched
-    │       └── ArtworkRejected      an image too large, not an image, or not downloadable
-    │   ├── DurationError     a duration that is not <number><unit>...
-    │   └── ChangeInvalid     a media change (a notify-players payload) that cannot be used
-    ├── MoveRefused           ``queue move`` will not copy a queue that workers are using
-    ├── PayloadInvalid        a webhook body that does not fit the *arr schema (names the field)
+    │   ├── PublishError      one file could not be published (names the file)
+    │   │   ├── UnsafePath           a name that would leave the item's folder
+    │   │   ├── NfoMalformed         an existing NFO relayarr cannot read: left untouched
+    │   │   └── ArtworkRejected      an image too large, not an image, or not downloadable
+    │   └── EditInvalid       an edit of an item's fields or locks names unknown fields or
+    │                         values of the wrong shape (names each)
     ├── PlayerError           a media player could not be told (names the player)
     │   ├── PlayerPathError   a path maps into none of the player's libraries (names the path)
     │   ├── PlayerUnreachable connection refused, reset or timed out
@@ -159,6 +158,15 @@ class NfoMalformed(PublishError):
 
 class ArtworkRejected(PublishError):
     """An image that is too large, not a JPEG/PNG/WebP, or could not be downloaded."""
+
+
+class EditInvalid(MetadataError):
+    """An edit of an item's fields or locks that cannot be applied; ``errors`` name each
+    unknown field or badly shaped value (``fields.titel: unknown field``)."""
+
+    def __init__(self, errors: Sequence[FieldError]) -> None:
+        self.errors = list(errors)
+        super().__init__("; ".join(f"{e.loc}: {e.msg}" for e in self.errors) or "invalid edit")
 
 
 class PlayerError(RelayarrError):

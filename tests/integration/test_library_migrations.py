@@ -97,6 +97,9 @@ def test_the_scripts_ship_in_the_package() -> None:
     folder = migrations_path()
     assert (folder / "env.py").is_file()
     assert (folder / "script.py.mako").is_file()
-    assert sorted(path.name for path in (folder / "versions").glob("v*.py")) == ["v0001_initial.py"]
-    assert head_revision() == "0001"
+    assert sorted(path.name for path in (folder / "versions").glob("v*.py")) == [
+        "v0001_initial.py",
+        "v0002_metadata.py",
+    ]
+    assert head_revision() == "0002"
     assert not (Path(__file__).parents[2] / "alembic.ini").exists()

@@ -423,7 +423,7 @@ async def test_an_unmigrated_or_missing_database_is_refused(tmp_path: Path) -> N
     empty = tmp_path / "empty.db"
     empty.touch()
     with pytest.raises(
-        LibraryStoreError, match="is empty, this relayarr needs 0001; run: relayarr migrate"
+        LibraryStoreError, match="is empty, this relayarr needs 0002; run: relayarr migrate"
     ):
         await LibraryStore.open(f"sqlite:///{empty}")
     created = await LibraryStore.open(f"sqlite:///{tmp_path}/made/library.db", create=True)

@@ -13,7 +13,16 @@ from __future__ import annotations
 
 import typer
 
-from relayarr.cli import config_cmd, enqueue, jobs, players_cmd, queue_cmd, serve, worker
+from relayarr.cli import (
+    config_cmd,
+    enqueue,
+    jobs,
+    library_cmd,
+    players_cmd,
+    queue_cmd,
+    serve,
+    worker,
+)
 from relayarr.cli.base import app
 from relayarr.errors import RelayarrError
 from relayarr.jobqueue import JobQueueError
@@ -44,6 +53,7 @@ __all__ = [
     "config_cmd",
     "enqueue",
     "jobs",
+    "library_cmd",
     "main",
     "players_cmd",
     "queue_cmd",

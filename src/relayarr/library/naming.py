@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import PurePath
 
 VIDEO_EXTENSIONS = frozenset(
     {
@@ -99,6 +100,11 @@ def split_name(name: str) -> tuple[str, str]:
     if not dot or not stem:
         return name, ""
     return stem, extension.lower()
+
+
+def is_video_path(path: str) -> bool:
+    """True when the file ``path`` names has a video extension."""
+    return split_name(PurePath(path).name)[1] in VIDEO_EXTENSIONS
 
 
 def fold(name: str) -> str:

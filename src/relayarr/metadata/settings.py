@@ -82,6 +82,12 @@ class MetadataSettings(BaseModel):
     )
     tmdb_rate: float = Field(default=40.0, gt=0, description="TMDB requests per second at most")
     fanart_rate: float = Field(default=10.0, gt=0, description="fanart.tv requests per second")
+    enrich_retry_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="an enrichment that failed for now (provider down, rate limited) is "
+        "tried again after this long, doubling, by a job of its own",
+    )
     max_image_bytes: int = Field(
         default=20 * 1024 * 1024, ge=1024, description="largest image downloaded (bytes)"
     )
@@ -104,6 +110,12 @@ class MetadataSettings(BaseModel):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value
+
+    @property
+    def publishes(self) -> bool:
+        """True when there is something to write: an NFO or at least one artwork type.
+        With neither, the pipeline skips enrichment and publishing altogether."""
+        return self.nfo != "off" or bool(self.artwork)
 
     @property
     def tmdb_enabled(self) -> bool:

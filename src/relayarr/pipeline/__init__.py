@@ -4,7 +4,8 @@ Handlers connect services and create the follow-up jobs; the rules live in the s
 (:mod:`relayarr.library`, the players, metadata). The chain of one webhook, each job the
 parent of the next (see :mod:`relayarr.pipeline.jobs` for the payloads)::
 
-    webhook ─► scan-movie | scan-series ─► notify-players
+    webhook ─► scan-movie | scan-series ─► enrich ─► publish ─► notify-players
+          │                        └──────► notify-players   (no [metadata])
           └──► notify-players   (deletes)
     reconcile ─► scan-* | notify-players   (what changed on disk since the last scans)
 """
@@ -15,7 +16,13 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 
 from relayarr.jobqueue import Job, JobQueue
-from relayarr.pipeline.context import Library, PipelineContext
+from relayarr.pipeline.context import Library, Metadata, PipelineContext
+from relayarr.pipeline.enrich import (
+    ENRICH_ATTEMPTS,
+    METADATA_TIMEOUT,
+    PUBLISH_ATTEMPTS,
+    handle_enrich,
+)
 from relayarr.pipeline.jobs import (
     ENRICH,
     NOTIFY_PLAYERS,
@@ -26,6 +33,7 @@ from relayarr.pipeline.jobs import (
     WEBHOOK,
 )
 from relayarr.pipeline.notify import handle_notify_players
+from relayarr.pipeline.publish import handle_publish
 from relayarr.pipeline.reconcile import handle_reconcile, reconcile_now, schedule_reconcile
 from relayarr.pipeline.scan import handle_scan
 from relayarr.pipeline.webhook import handle_webhook
@@ -37,10 +45,13 @@ slot for ever (its lease is kept alive by heartbeats meanwhile)."""
 
 
 def register(
-    queue: JobQueue, library: Library | None = None, players: Roster | None = None
+    queue: JobQueue,
+    library: Library | None = None,
+    players: Roster | None = None,
+    metadata: Metadata | None = None,
 ) -> PipelineContext:
     """Register the pipeline's handlers on ``queue`` (called by the composition root)."""
-    ctx = PipelineContext(queue=queue, library=library, players=players)
+    ctx = PipelineContext(queue=queue, library=library, players=players, metadata=metadata)
 
     def bind(
         fn: Callable[[PipelineContext, Job], Awaitable[object]],
@@ -52,6 +63,12 @@ def register(
     queue.register(SCAN_SERIES, bind(handle_scan), timeout=SCAN_TIMEOUT)
     queue.register(RECONCILE, bind(handle_reconcile), max_attempts=3)
     queue.register(NOTIFY_PLAYERS, bind(handle_notify_players), max_attempts=3)
+    queue.register(
+        ENRICH, bind(handle_enrich), max_attempts=ENRICH_ATTEMPTS, timeout=METADATA_TIMEOUT
+    )
+    queue.register(
+        PUBLISH, bind(handle_publish), max_attempts=PUBLISH_ATTEMPTS, timeout=METADATA_TIMEOUT
+    )
     return ctx
 
 
@@ -64,6 +81,7 @@ __all__ = [
     "SCAN_SERIES",
     "WEBHOOK",
     "Library",
+    "Metadata",
     "PipelineContext",
     "reconcile_now",
     "register",

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 from relayarr.jobqueue import JobQueue
 from relayarr.library.db import LibraryStore
+from relayarr.library.db.metastore import MetadataStore
 from relayarr.library.roots import LibraryRoots
 from relayarr.library.scanner import Scanner
+from relayarr.metadata import Enricher, MetadataSettings, Publisher
 from relayarr.pipeline.resolve import Resolver
 from relayarr.players.roster import Roster
 
@@ -34,12 +36,25 @@ class Library:
 
 
 @dataclass(frozen=True, slots=True)
+class Metadata:
+    """The metadata services, present once ``[metadata]`` says what to publish (and a
+    library holds the items): the enricher (no provider key: it asks nobody), the
+    publisher, and their tables in the library database."""
+
+    settings: MetadataSettings
+    enricher: Enricher
+    publisher: Publisher
+    store: MetadataStore
+
+
+@dataclass(frozen=True, slots=True)
 class PipelineContext:
     """Everything a handler may use."""
 
     queue: JobQueue
     library: Library | None = None
     players: Roster | None = None
+    metadata: Metadata | None = None
 
 
-__all__ = ["Library", "PipelineContext"]
+__all__ = ["Library", "Metadata", "PipelineContext"]

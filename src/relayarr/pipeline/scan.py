@@ -2,7 +2,8 @@
 
 A scan reads one item folder (in a thread: it is blocking file-system work), records it
 in the library database, links the job to the item, and hands what changed to the next
-stage: the players (and, once configured, enrichment and publishing before them).
+stage: the players, with enrichment and publishing before them once ``[metadata]`` is
+configured.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from relayarr.jobqueue import (
     PermanentFailure,
 )
 from relayarr.library.db.records import EventInfo, ItemKind, ScanRecord
-from relayarr.library.naming import VIDEO_EXTENSIONS, split_name
+from relayarr.library.naming import is_video_path
 from relayarr.library.results import MovieScan, SeriesScan
 from relayarr.library.roots import RootKind
 from relayarr.pipeline.context import Library, PipelineContext
+from relayarr.pipeline.enrich import metadata_follow_ups
 from relayarr.pipeline.jobs import SCAN_MOVIE, SCAN_SERIES, ScanReason, ScanRequest
 from relayarr.pipeline.notify import change, notify_specs
 from relayarr.players.change import Action, MediaChange
@@ -103,7 +105,9 @@ async def handle_scan(ctx: PipelineContext, job: Job) -> Complete:
     if job.parent_id is not None:
         parent = await ctx.queue.get_job(job.parent_id)
         await store.link_job(item_kind, recorded.item_id, parent.id, parent.type)
-    follow_ups = notify_specs(scan_changes(kind, request, recorded, video))
+    changes = scan_changes(kind, request, recorded, video)
+    # With [metadata], enrich and publish come first and carry the notifications on.
+    follow_ups = metadata_follow_ups(ctx, request, recorded, scan, changes) or notify_specs(changes)
     result: dict[str, JSONValue] = {
         "folder": request.folder,
         "reason": request.reason.value,
@@ -160,7 +164,7 @@ def scan_changes(
     if recorded.created:
         file = folder / video if video is not None and kind is MediaKind.MOVIE else None
         return [change(Action.ADDED, kind, folder, file, event)]
-    touched = [p for p in (*recorded.added, *recorded.changed) if _is_video(p)]
+    touched = [p for p in (*recorded.added, *recorded.changed) if is_video_path(p)]
     if kind is MediaKind.MOVIE and video is not None:
         touched = [str(folder / video)]
     changes = [
@@ -169,13 +173,9 @@ def scan_changes(
     changes += [
         change(Action.REMOVED, kind, folder, gone, event)
         for gone in recorded.removed
-        if _is_video(gone)
+        if is_video_path(gone)
     ]
     return changes
-
-
-def _is_video(path: str) -> bool:
-    return split_name(Path(path).name)[1] in VIDEO_EXTENSIONS
 
 
 __all__ = ["RESULT_ISSUES", "add_scan", "event_info", "handle_scan", "scan_changes", "scan_type"]

@@ -27,6 +27,7 @@ OutsideLibrary             422     outside_library
 InvalidCursor              422     invalid_cursor
 RootUnavailable            503     root_unavailable
 LibraryStoreError          503     library_unavailable (with Retry-After; logged loudly)
+EditInvalid                422     invalid_edit (``fields`` names each unknown field or value)
 anything else              500     internal_error (a bug: logged with its traceback)
 =========================  ======  =========================================================
 
@@ -48,6 +49,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
 from relayarr.errors import (
+    EditInvalid,
     FieldError,
     FolderMissing,
     InvalidCursor,
@@ -146,6 +148,11 @@ async def _web_error(request: Request, exc: Exception) -> Response:
 async def _payload_invalid(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PayloadInvalid)
     return error_response(request, 422, "invalid_payload", str(exc), exc.errors)
+
+
+async def _edit_invalid(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, EditInvalid)
+    return error_response(request, 422, "invalid_edit", str(exc), exc.errors)
 
 
 async def _validation(request: Request, exc: Exception) -> Response:
@@ -254,6 +261,7 @@ Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 _HANDLERS: dict[type[Exception], Handler] = {
     PayloadInvalid: _payload_invalid,
+    EditInvalid: _edit_invalid,
     WebError: _web_error,
     RequestValidationError: _validation,
     HTTPException: _http,

@@ -19,9 +19,11 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -228,14 +230,83 @@ class JobLink(Base):
     linked_at: Mapped[datetime] = mapped_column(Stamp)
 
 
+class ProviderCache(Base):
+    """A provider's answer by request (provider, path, parameters; never the API key),
+    reused until ``expires_at`` (seconds since the epoch)."""
+
+    __tablename__ = "library_provider_cache"
+
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
+
+
+class _MetadataOwned:
+    """Rows of one metadata item: ``item`` is its reference (``movie:412``, ``series:87``,
+    ``episode:87:2:3``), and the movie or series it belongs to takes them along when it is
+    deleted."""
+
+    item: Mapped[str] = mapped_column(String(64))
+    movie_id: Mapped[int | None] = mapped_column(
+        ForeignKey("library_movies.id", ondelete="CASCADE"), index=True
+    )
+    series_id: Mapped[int | None] = mapped_column(
+        ForeignKey("library_series.id", ondelete="CASCADE"), index=True
+    )
+
+
+class ItemMetadata(_MetadataOwned, Base):
+    """What relayarr keeps of one item's metadata: the locked fields and the user's values
+    for them, the fingerprints of the NFO it last wrote, the providers' metadata from the
+    last enrichment, and the values it last published."""
+
+    __tablename__ = "library_item_metadata"
+    __table_args__ = (
+        CheckConstraint(_ONE_OWNER, name="one_owner"),
+        UniqueConstraint("item"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    locked: Mapped[list[Any]] = mapped_column(Json)
+    locked_values: Mapped[dict[str, Any]] = mapped_column(Json)
+    written: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    provided: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    provided_at: Mapped[datetime | None] = mapped_column(Stamp)
+    published: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    published_at: Mapped[datetime | None] = mapped_column(Stamp)
+
+
+class PublishedFile(_MetadataOwned, Base):
+    """A file relayarr published (an NFO or an image), by item and name relative to the
+    item's folder, with the SHA-256 of its protected copy under ``data_dir/assets``."""
+
+    __tablename__ = "library_published_files"
+    __table_args__ = (
+        CheckConstraint(_ONE_OWNER, name="one_owner"),
+        UniqueConstraint("item", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    folder: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(32))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(Text)
+    written_at: Mapped[float] = mapped_column(Float)
+
+
 __all__ = [
     "NAMING",
     "Asset",
     "Base",
     "Episode",
+    "ItemMetadata",
     "JobLink",
     "MediaFile",
     "Movie",
+    "ProviderCache",
+    "PublishedFile",
     "ScanRun",
     "Season",
     "Series",

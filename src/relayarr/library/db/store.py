@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from relayarr.errors import LibraryStoreError
 from relayarr.library.db import queries
 from relayarr.library.db.engine import READ_ONLY, make_engine, shown
+from relayarr.library.db.metastore import MetadataStore
 from relayarr.library.db.migrate import current_revision, head_revision, migrate
 from relayarr.library.db.models import Asset, JobLink, MediaFile, Movie, ScanRun, Series
 from relayarr.library.db.records import (
@@ -72,6 +73,8 @@ class LibraryStore:
         self._writer = async_sessionmaker(engine, expire_on_commit=False)
         reader = engine.execution_options(**{READ_ONLY: True})
         self._reader = async_sessionmaker(reader, expire_on_commit=False)
+        self.metadata = MetadataStore(self._write, self._read, engine.dialect.name, clock)
+        """The metadata services' tables (provider cache, locks, published files)."""
 
     @classmethod
     async def open(cls, url: str, *, create: bool = False, clock: Clock = _utc_now) -> LibraryStore:

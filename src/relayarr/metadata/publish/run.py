@@ -13,7 +13,7 @@ import httpx
 from relayarr.errors import NfoMalformed, PublishError
 from relayarr.jobqueue.clock import Clock
 from relayarr.metadata.artwork import pick
-from relayarr.metadata.fields import field_names, fingerprints, values_of
+from relayarr.metadata.fields import FieldValues, field_names, fingerprints, values_of
 from relayarr.metadata.merge import FieldLocks, MergeResult, merge
 from relayarr.metadata.models import AnyMetadata, EpisodeMetadata
 from relayarr.metadata.nfo import NfoDocument, parse_nfo, read_values, render_nfo
@@ -324,7 +324,10 @@ class Run:
         art_urls: Mapping[str, str],
         base: NfoDocument | None,
     ) -> None:
-        data = render_nfo(self.kind, values_of(merged.metadata), art_urls, base)
+        # Rendering and reading back are XML work on the whole document: off the loop too.
+        data = await asyncio.to_thread(
+            render_nfo, self.kind, values_of(merged.metadata), art_urls, base
+        )
         try:
             current = await asyncio.to_thread(self.folder.read, name)
             if current == data:
@@ -340,8 +343,11 @@ class Run:
             return
         await self._record(name, "nfo", digest, len(data), "")
         # Fingerprints of the file as written, read back: what the next publish compares.
-        written = read_values(parse_nfo(data, name, self.kind), self.kind)
+        written = await asyncio.to_thread(self._read_back, data, name)
         await self.store.set_written(self.item, fingerprints(written, field_names(self.kind)))
+
+    def _read_back(self, data: bytes, name: str) -> FieldValues:
+        return read_values(parse_nfo(data, name, self.kind), self.kind)
 
     async def _clean(self, old_stems: list[str]) -> None:
         for stem in old_stems:

@@ -5,8 +5,11 @@
 - ``POST /api/v1/mappings/try {"source": "radarr", "path": ...}``: how an *arr's path maps,
   which rule matched (or why none did) and which library root holds the result;
 - ``GET /api/v1/library/movies`` and ``/series`` (``search``, ``cursor``, ``limit``), and
-  ``/{id}`` for one item with its files, assets, seasons and episodes, and the jobs that
-  touched it.
+  ``/{id}`` for one item with its files, assets, seasons and episodes, the jobs that
+  touched it, and its metadata (published fields and locks);
+- ``PATCH /api/v1/library/movies/{id}`` and ``/series/{id}`` with
+  ``{"fields": {"title": ...}, "locks": {"poster": true}}``: your edits win (a field set
+  is locked; see :mod:`relayarr.pipeline.edits`), then a publish job writes the NFO.
 
 Library errors map to HTTP in :mod:`relayarr.web.errors` (409 when no library is
 configured, 422 for a path outside every root, 404 for an unknown item or path).
@@ -20,15 +23,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from starlette.responses import JSONResponse
 
 from relayarr.errors import FolderMissing, ItemNotFound, LibraryNotConfigured
 from relayarr.jobqueue import JSONObject, JSONValue
-from relayarr.library.db.records import ItemDetail, ItemSummary, Page
+from relayarr.library.db.records import ItemDetail, ItemKind, ItemSummary, Page
 from relayarr.library.results import to_json
 from relayarr.library.roots import Located
 from relayarr.pipeline import Library
+from relayarr.pipeline.edits import ItemEdit, edit_item, item_metadata
 from relayarr.pipeline.jobs import ScanReason, ScanRequest
 from relayarr.pipeline.scan import add_scan
 from relayarr.web.auth import RequireKey
@@ -48,6 +52,17 @@ ERRORS: dict[int | str, dict[str, object]] = {
 
 class ScanIn(BaseModel):
     path: str = Field(min_length=1, max_length=4096, description="a path as relayarr sees it")
+
+
+class ItemEditIn(BaseModel):
+    """Fields to set (each becomes locked) and locks to set or clear."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fields: dict[str, JsonValue] = Field(
+        default_factory=dict, examples=[{"title": "Arrival", "plot": "..."}]
+    )
+    locks: dict[str, bool] = Field(default_factory=dict, examples=[{"poster": True}])
 
 
 class MappingTryIn(BaseModel):
@@ -121,8 +136,21 @@ async def list_movies(
     "/library/movies/{movie_id}", response_model=None, responses=ERRORS, summary="One movie"
 )
 async def get_movie(movie_id: ItemId, ctx: Ctx) -> JSONObject:
-    detail = await library_of(ctx).store.get_movie(movie_id)
-    return _detail(detail, "movie", movie_id)
+    library = library_of(ctx)
+    detail = _detail(await library.store.get_movie(movie_id), "movie", movie_id)
+    return {**detail, "metadata": await item_metadata(library, ItemKind.MOVIE, movie_id)}
+
+
+@router.patch(
+    "/library/movies/{movie_id}",
+    response_model=None,
+    responses=ERRORS,
+    summary="Edit a movie's fields and locks",
+)
+async def edit_movie(movie_id: ItemId, body: ItemEditIn, ctx: Ctx) -> JSONObject:
+    """Set fields (each becomes locked) and set or clear locks; unknown names are a 422
+    naming them. Answers the movie's fields and locks, and the publish job's id."""
+    return await _edit(ctx, ItemKind.MOVIE, movie_id, body)
 
 
 @router.get(
@@ -142,8 +170,26 @@ async def list_series(
     "/library/series/{series_id}", response_model=None, responses=ERRORS, summary="One series"
 )
 async def get_series(series_id: ItemId, ctx: Ctx) -> JSONObject:
-    detail = await library_of(ctx).store.get_series(series_id)
-    return _detail(detail, "series", series_id)
+    library = library_of(ctx)
+    detail = _detail(await library.store.get_series(series_id), "series", series_id)
+    return {**detail, "metadata": await item_metadata(library, ItemKind.SERIES, series_id)}
+
+
+@router.patch(
+    "/library/series/{series_id}",
+    response_model=None,
+    responses=ERRORS,
+    summary="Edit a series' fields and locks",
+)
+async def edit_series(series_id: ItemId, body: ItemEditIn, ctx: Ctx) -> JSONObject:
+    """As ``PATCH /library/movies/{id}``, for a series (its ``tvshow.nfo``)."""
+    return await _edit(ctx, ItemKind.SERIES, series_id, body)
+
+
+async def _edit(ctx: WebContext, kind: ItemKind, item_id: int, body: ItemEditIn) -> JSONObject:
+    edit = ItemEdit(body.fields, body.locks)
+    result = await edit_item(ctx.queue, library_of(ctx), ctx.services.metadata, kind, item_id, edit)
+    return result.to_json()
 
 
 def _page(page: Page[ItemSummary]) -> JSONObject:
