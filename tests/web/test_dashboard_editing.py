@@ -1,6 +1,6 @@
 """The item page's metadata form: built from an item detail's ``fields`` and ``locks`` (the
 metadata service's contract), rendered by the real template, submitted back, turned into
-the PATCH body of only what changed, and saved through the app's own PATCH route."""
+the edit of only what changed, and saved through the metadata service's own verb."""
 
 from __future__ import annotations
 
@@ -9,14 +9,13 @@ import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
-from fastapi import Body
 from starlette.datastructures import FormData, UploadFile
 
 from relayarr.jobqueue import JSONObject
-from relayarr.web.auth import RequireKey
+from relayarr.library.db import ItemKind
+from relayarr.pipeline.edits import item_metadata
 from relayarr.web.dashboard.editing import EditRefused, changes, edit_form
 from relayarr.web.dashboard.state import template_environment
 from web.library_dash import LibraryDash, library_dash, poster_files
@@ -142,40 +141,34 @@ async def test_the_rendered_form_round_trips_to_the_patch_body(dash: LibraryDash
     assert '<span class="chip lock">title</span>' in page
 
 
-async def test_saving_goes_through_the_apps_patch_route_with_the_key(dash: LibraryDash) -> None:
+async def test_saving_applies_the_edit_through_the_metadata_verb(dash: LibraryDash) -> None:
     movie, _ = await dash.movie("Arrival (2016)", poster_files())
-    received: list[tuple[int, Any]] = []
-
-    # A stand-in for the metadata service's route, on its contract, behind the API key.
-    @dash.app.patch("/api/v1/library/movies/{movie_id}", dependencies=[RequireKey])
-    async def patch_movie(movie_id: int, body: dict[str, Any] = Body()) -> dict[str, Any]:  # noqa: B008
-        received.append((movie_id, body))
-        return {"fields": body.get("fields", {}), "locks": {"title": True, "plot": True}}
-
     form = {"was:title": "Arrival", "f:title": "Arrival!", "type:title": "text"}
     form |= {"waslock:poster": "0", "lock:poster": "on"}
     response = await dash.post(f"/library/movie/{movie}/edit", form)
     assert response.status_code == 303
     assert response.headers["location"] == f"/library/movie/{movie}"
-    assert received == [(movie, {"fields": {"title": "Arrival!"}, "locks": {"poster": True}})]
+    metadata = await item_metadata(dash.library, ItemKind.MOVIE, movie)
+    assert metadata["locks"] == ["poster", "title"]
+    fields = metadata["fields"]
+    assert isinstance(fields, dict)
+    assert fields["title"] == "Arrival!"
     page = await dash.client.get(f"/library/movie/{movie}")
-    assert "Saved title. Locked: plot, title." in page.text
+    assert "Saved title. Locked: poster, title." in page.text
 
     unchanged = await dash.post(f"/library/movie/{movie}/edit", {"was:title": "A", "f:title": "A"})
     assert unchanged.status_code == 303
     assert "Nothing changed." in (await dash.client.get(f"/library/movie/{movie}")).text
-    assert len(received) == 1
     assert (await dash.client.post(f"/library/movie/{movie}/edit", data=form)).status_code == 403
-    assert len(received) == 1
 
 
-async def test_without_the_metadata_service_saving_says_so(dash: LibraryDash) -> None:
+async def test_an_edit_the_metadata_verb_refuses_is_not_saved(dash: LibraryDash) -> None:
     movie, _ = await dash.movie("Arrival (2016)", poster_files())
-    form = {"was:title": "Arrival", "f:title": "Other", "type:title": "text"}
+    form = {"was:nonsense": "", "f:nonsense": "x", "type:nonsense": "text"}
     response = await dash.post(f"/library/movie/{movie}/edit", form)
     assert response.status_code == 303
     page = (await dash.client.get(f"/library/movie/{movie}")).text
-    assert "Not saved: editing needs the metadata service" in page
-    assert (await dash.store.get_movie(movie)) is not None
+    assert "Not saved: fields.nonsense: unknown field" in html.unescape(page)
+    assert (await item_metadata(dash.library, ItemKind.MOVIE, movie))["locks"] == []
     missing = await dash.post("/library/movie/999/edit", form)
     assert missing.status_code == 404

@@ -1,13 +1,12 @@
 """Editing an item's metadata from its page: the form, what changed, and the save.
 
-The metadata service owns fields and locks and answers
-``PATCH /api/v1/library/{movies|series}/{id}`` with the body
-``{"fields": {"title": "..."}, "locks": {"title": true, "poster": false}}`` (a field set
+The metadata service owns fields and locks (:func:`relayarr.pipeline.edits.edit_item`,
+behind ``PATCH /api/v1/library/{movies|series}/{id}`` with the body
+``{"fields": {"title": "..."}, "locks": {"title": true, "poster": false}}``: a field set
 there becomes locked; ``locks`` sets or clears locks explicitly). The dashboard keeps no
-second implementation of that: the item page shows the form only when the item's detail
-carries ``fields`` (until then it says that editing needs the metadata service), and
-:func:`save` sends the changes through that same route in-process, with the API key the
-browser never sees, after the page's own session and CSRF checks.
+second implementation of that: the item page shows the form once the item has published
+fields (until then it says that editing needs metadata), and the page's save hands what
+changed to that same verb, after its own session and CSRF checks.
 
 Only what the person changed is sent: a field whose text is unchanged is not set again
 (setting it would lock it), and only locks whose box was flipped are named.
@@ -21,9 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-import httpx
 from starlette.datastructures import FormData
-from starlette.types import ASGIApp
 
 from relayarr.jobqueue import JSONObject, JSONValue
 
@@ -137,54 +134,16 @@ def _typed(name: str, value: str, kind: str) -> JSONValue:
         raise EditRefused(f"{name} must be a whole number, not {value[:20]!r}") from None
 
 
-@dataclass(frozen=True, slots=True)
-class Saved:
-    """How the save went, as one line for the page."""
-
-    ok: bool
-    message: str
-
-
-async def save(app: ASGIApp, api_key: bytes, plural: str, item_id: int, body: JSONObject) -> Saved:
-    """Send ``body`` to ``PATCH /api/v1/library/{plural}/{item_id}`` of ``app`` in-process."""
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://relayarr.internal") as c:
-        response = await c.patch(
-            f"/api/v1/library/{plural}/{item_id}",
-            json=body,
-            headers={"X-Api-Key": api_key.decode()},
-        )
-    if response.status_code == 200:
-        return Saved(True, _saved_line(body, response))
-    code, message = _error_of(response)
-    if response.status_code == 405 or code == "not_found":
-        return Saved(
-            False,
-            "Not saved: editing needs the metadata service, and this relayarr has no "
-            f"PATCH /api/v1/library/{plural}/{{id}} yet.",
-        )
-    return Saved(False, f"Not saved: {message}")
-
-
-def _saved_line(body: JSONObject, response: httpx.Response) -> str:
+def saved_line(body: JSONObject, answer: JSONObject) -> str:
+    """What the page says after a save: the fields set, and every lock the item has now."""
     fields = body.get("fields")
     changed = ", ".join(fields) if isinstance(fields, dict) else ""
-    try:
-        answer = response.json()
-    except ValueError:
-        answer = None
-    locks = answer.get("locks") if isinstance(answer, dict) else None
-    locked = [name for name, on in locks.items() if on is True] if isinstance(locks, dict) else []
+    locks = answer.get("locks")
+    locked = (
+        sorted(name for name in locks if isinstance(name, str)) if isinstance(locks, list) else []
+    )
     line = f"Saved {changed}." if changed else "Locks saved."
-    return line + (f" Locked: {', '.join(sorted(locked))}." if locked else " Nothing is locked.")
+    return line + (f" Locked: {', '.join(locked)}." if locked else " Nothing is locked.")
 
 
-def _error_of(response: httpx.Response) -> tuple[str, str]:
-    try:
-        error = response.json().get("error", {})
-        return str(error.get("code", "")), str(error.get("message", ""))
-    except (ValueError, AttributeError):
-        return "", f"HTTP {response.status_code}"
-
-
-__all__ = ["EditField", "EditForm", "EditRefused", "Saved", "changes", "edit_form", "save"]
+__all__ = ["EditField", "EditForm", "EditRefused", "changes", "edit_form", "saved_line"]

@@ -14,9 +14,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import RedirectResponse, Response
 
+from relayarr.errors import EditInvalid
+from relayarr.jobqueue import JSONValue
 from relayarr.library.db import ItemDetail, ItemKind
 from relayarr.library.db.records import AssetRecord, ItemSummary
 from relayarr.library.naming import IMAGE_EXTENSIONS
+from relayarr.pipeline.edits import ItemEdit, edit_item, item_metadata
 from relayarr.web.context import WebContext, context
 from relayarr.web.dashboard import editing
 from relayarr.web.dashboard.artwork import Id, Kind, art_url, choose_poster, item_detail
@@ -30,7 +33,6 @@ KINDS: dict[str, tuple[ItemKind, ...]] = {
     "movie": (ItemKind.MOVIE,),
     "series": (ItemKind.SERIES,),
 }
-PLURAL = {"movie": "movies", "series": "series"}
 
 router = APIRouter(include_in_schema=False)
 Ctx = Annotated[WebContext, Depends(context)]
@@ -122,7 +124,7 @@ async def item_page(
     if missing is not None:
         return render(request, "library.html", session=session, active="library", missing=missing)
     detail = await item_detail(ctx, kind, item_id)
-    document = detail.to_json()
+    document = await _editable(ctx, detail)
     locks = document.get("locks")
     poster = choose_poster(detail.assets)
     return render(
@@ -142,6 +144,20 @@ async def item_page(
     )
 
 
+async def _editable(ctx: WebContext, detail: ItemDetail) -> dict[str, JSONValue]:
+    """The item's fields and locks as the edit form reads them (``locks``: name -> bool),
+    from the metadata the API's item detail shows; no ``fields`` while there is none."""
+    library = ctx.services.library
+    if library is None:
+        return {}
+    metadata = await item_metadata(library, detail.item.kind, detail.item.id)
+    fields, locked = metadata.get("fields"), metadata.get("locks")
+    if not isinstance(fields, dict) or not fields:
+        return {}
+    names = [name for name in locked if isinstance(name, str)] if isinstance(locked, list) else []
+    return {"fields": fields, "locks": dict.fromkeys(names, True)}
+
+
 def _shown(detail: ItemDetail, path: str, asset: AssetRecord | None) -> Shown:
     folder = detail.item.folder.rstrip("/") + "/"
     name = path[len(folder) :] if path.startswith(folder) else path
@@ -155,7 +171,8 @@ def _shown(detail: ItemDetail, path: str, asset: AssetRecord | None) -> Shown:
 async def save_edit(
     request: Request, ctx: Ctx, session: RequireCsrf, kind: Kind, item_id: Id
 ) -> Response:
-    """Send what the edit form changed to the metadata service (see :mod:`.editing`)."""
+    """Apply what the edit form changed, as ``PATCH /api/v1/library/...`` does (one verb:
+    :func:`~relayarr.pipeline.edits.edit_item`), after the page's session and CSRF checks."""
     await item_detail(ctx, kind, item_id)  # a 404 page for an unknown item, as on GET
     target = f"/library/{kind}/{item_id}"
     try:
@@ -166,8 +183,19 @@ async def save_edit(
     if not body:
         session.flash = "Nothing changed."
         return RedirectResponse(target, status_code=303)
-    outcome = await editing.save(request.app, ctx.api_key, PLURAL[kind], item_id, body)
-    session.flash = outcome.message
+    fields, locks = body.get("fields", {}), body.get("locks", {})
+    edit = ItemEdit(
+        fields=fields if isinstance(fields, dict) else {},
+        locks={name: on is True for name, on in locks.items()} if isinstance(locks, dict) else {},
+    )
+    try:
+        result = await edit_item(
+            ctx.queue, library_of(ctx), ctx.services.metadata, ItemKind(kind), item_id, edit
+        )
+    except EditInvalid as exc:
+        session.flash = f"Not saved: {exc}"
+    else:
+        session.flash = editing.saved_line(body, result.to_json())
     return RedirectResponse(target, status_code=303)
 
 
