@@ -98,6 +98,7 @@ def first_run_notice(key: ApiKey, base_url: str) -> str:
         "    and either Username: relayarr, Password: the key,\n"
         "    or the header X-Api-Key: <the key> (or append ?apikey=<the key> to the URL).\n"
         "Set RELAYARR_API_KEY or server.api_key to choose the key yourself.\n"
+        f"The dashboard is at {base_url}/ (log in with the key).\n"
     )
 
 
