@@ -1,0 +1,188 @@
+"""Wake-ups across processes on SQLite: writes to the WAL file, heard through inotify.
+
+Every commit in WAL mode writes its pages to ``<db>-wal``, so an inotify watch on that file
+hears every other process's commit without polling. What a watch compares is ``PRAGMA
+data_version`` on the handle's writing connection: it moves only when *another* connection
+commits, and this handle writes through that one connection alone, so the handle's own
+writes (its completions, its heartbeats) wake nobody for long.
+
+A commit writes its frames first and becomes visible a moment later, when the writer updates
+the WAL index in shared memory, which inotify does not see (with ``synchronous=full`` the
+frames are even fsynced in between). So after a write whose commit is not visible yet, the
+version is looked at again on a doubling schedule (0.5 ms, 1 ms, 2 ms ...) for
+:data:`SETTLE_WINDOW`; a commit slower than that is found by the caller's poll.
+
+The watch is on the file (``IN_MODIFY``) and on its directory (``IN_CREATE``, ``IN_MOVED_TO``)
+so that a WAL file removed and made again (after every connection closed) is watched anew.
+Checkpoints truncate or rewrite the file in place: the watch stays. Where inotify is missing
+(not Linux) or refused (the per-user limits), waits poll the version every
+:data:`POLL_INTERVAL` and the storage's capabilities say ``instant_wakeups=False``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from relayarr.jobqueue.storage.beacon import Beacon
+from relayarr.jobqueue.storage.sqlite import inotify
+
+log = logging.getLogger(__name__)
+
+POLL_INTERVAL = 0.05  # seconds between looks at the version without inotify
+FIRST_SETTLE = 0.0005  # seconds: the first look again after a write not yet visible
+SETTLE_WINDOW = 0.128  # seconds after a write during which the version is looked at again
+BUSY_RETRY = 0.001  # seconds: the writing connection was busy on its thread
+
+Version = Callable[[], int | None]  # the writing connection's data_version, None when busy
+
+
+class WalWatcher:
+    """One per storage handle: hears writes to its WAL file and holds the waiting logic."""
+
+    def __init__(self, database: Path, version: Version, where: str) -> None:
+        path = database.absolute()
+        self._directory = str(path.parent)
+        self._wal_name = path.name + "-wal"
+        self._wal_path = str(path.parent / self._wal_name)
+        self._version = version
+        self._where = where
+        self.beacon = Beacon()  # WAL writes heard (any process's, ours too)
+        self._inotify: inotify.Inotify | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wal_wd = -1
+        self._directory_wd = -1
+        self._last_write = -math.inf  # loop time of the last WAL write heard
+        self._failed = not inotify.supported()
+        self.closed = False
+
+    @property
+    def instant(self) -> bool:
+        """Whether waits end at another process's commit (else they poll)."""
+        return not self._failed
+
+    async def wait(self, place: int | None, max_wait: float) -> int | None:
+        """Sleep while the version is still ``place`` (None: no place yet), at most
+        ``max_wait``; return the version to keep as the new place."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max_wait
+        self._ensure_watching(loop)
+        while True:
+            heard = self.beacon.count
+            version = self._read_version()
+            if version is not None and version != place:
+                return version
+            now = loop.time()
+            if now >= deadline or self.closed:
+                return place
+            if version is None:
+                wake_at = now + BUSY_RETRY
+            elif self._failed:
+                wake_at = now + POLL_INTERVAL
+            else:
+                # Right after a write the commit may not be visible yet: look again soon,
+                # sooner the fresher the write. Past the window only a new write wakes us.
+                age = now - self._last_write
+                wake_at = now + max(FIRST_SETTLE, age) if age < SETTLE_WINDOW else math.inf
+            await self.beacon.wait_past(heard, min(deadline, wake_at))
+
+    def _read_version(self) -> int | None:
+        try:
+            return self._version()
+        except sqlite3.Error:
+            return None  # a reader can be refused for a moment (WAL recovery): look again
+
+    # -- inotify -----------------------------------------------------------------------------
+
+    def _ensure_watching(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._failed or self.closed or self._loop is loop:
+            return
+        self._stop_watching()
+        try:
+            watcher = inotify.Inotify()
+            try:
+                self._directory_wd = watcher.add_watch(
+                    self._directory, inotify.IN_CREATE | inotify.IN_MOVED_TO | inotify.IN_ONLYDIR
+                )
+                self._inotify = watcher
+                self._watch_wal()
+            except BaseException:
+                self._inotify = None
+                watcher.close()
+                raise
+        except OSError as exc:
+            self._fall_back(exc)
+            return
+        loop.add_reader(watcher.fileno(), self._readable)
+        self._loop = loop
+
+    def _watch_wal(self) -> None:
+        assert self._inotify is not None
+        try:
+            self._wal_wd = self._inotify.add_watch(self._wal_path, inotify.IN_MODIFY)
+        except FileNotFoundError:
+            self._wal_wd = -1  # the directory watch says when it is there again
+
+    def _readable(self) -> None:
+        loop = self._loop
+        assert self._inotify is not None
+        assert loop is not None
+        written = False
+        try:
+            for event in self._inotify.read():
+                if event.mask & inotify.IN_Q_OVERFLOW:
+                    written = True  # events were dropped: any of them may have been a commit
+                elif event.wd == self._wal_wd:
+                    written = True
+                    if event.mask & inotify.IN_IGNORED:  # the file is gone
+                        self._watch_wal()
+                elif event.wd == self._directory_wd and event.name == self._wal_name:
+                    written = True  # made again: watch the new file
+                    self._watch_wal()
+        except OSError as exc:
+            self._fall_back(exc)
+            written = True
+        if written:
+            self._last_write = loop.time()
+            self.beacon.signal()
+
+    def _fall_back(self, exc: OSError) -> None:
+        self._failed = True
+        self._stop_watching()
+        log.warning(
+            "sqlite wake-ups across processes fall back to polling every %g s: %s",
+            POLL_INTERVAL,
+            exc.strerror or exc,
+            extra={"service": "sqlite", "where": self._where, "operation": "watch"},
+        )
+
+    def _stop_watching(self) -> None:
+        if self._inotify is not None:
+            if self._loop is not None and not self._loop.is_closed():
+                self._loop.remove_reader(self._inotify.fileno())
+            self._inotify.close()
+        self._inotify = None
+        self._loop = None
+        self._wal_wd = self._directory_wd = -1
+
+    def close(self) -> None:
+        self.closed = True
+        self._stop_watching()
+        self.beacon.signal()  # waiters look once more and return
+
+
+class SQLiteWatch:
+    """A :class:`~relayarr.jobqueue.storage.ChangeWatch` on a handle's WAL watcher."""
+
+    def __init__(self, watcher: WalWatcher) -> None:
+        self._watcher = watcher
+        self._place: int | None = None
+
+    async def wait(self, max_wait: float) -> None:
+        if self._watcher.closed:
+            return
+        self._place = await self._watcher.wait(self._place, max_wait)
