@@ -42,7 +42,14 @@ Version = Callable[[], int | None]  # the writing connection's data_version, Non
 
 
 class WalWatcher:
-    """One per storage handle: hears writes to its WAL file and holds the waiting logic."""
+    """One per storage handle: hears writes to its WAL file, and wakes waiters when the
+    version moved.
+
+    The descriptor is read only while someone waits (a drain, whose dispatcher never
+    waits, pays nothing for it); events meanwhile wait in the kernel, where identical ones
+    fold into one. Each batch of events costs one look at the version, made here once for
+    every waiter: a handle's own writes wake none of them.
+    """
 
     def __init__(self, database: Path, version: Version, where: str) -> None:
         path = database.absolute()
@@ -51,12 +58,16 @@ class WalWatcher:
         self._wal_path = str(path.parent / self._wal_name)
         self._version = version
         self._where = where
-        self.beacon = Beacon()  # WAL writes heard (any process's, ours too)
+        self.beacon = Beacon()  # the version seen to move (or the watch to be lost)
         self._inotify: inotify.Inotify | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wal_wd = -1
         self._directory_wd = -1
+        self._waiters = 0
+        self._reading = False  # the descriptor is registered with the loop
+        self._seen: int | None = None  # the version at the last look
         self._last_write = -math.inf  # loop time of the last WAL write heard
+        self._look_again: asyncio.TimerHandle | None = None
         self._failed = not inotify.supported()
         self.closed = False
 
@@ -71,30 +82,78 @@ class WalWatcher:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + max_wait
         self._ensure_watching(loop)
-        while True:
-            heard = self.beacon.count
-            version = self._read_version()
-            if version is not None and version != place:
-                return version
-            now = loop.time()
-            if now >= deadline or self.closed:
-                return place
-            if version is None:
-                wake_at = now + BUSY_RETRY
-            elif self._failed:
-                wake_at = now + POLL_INTERVAL
-            else:
-                # Right after a write the commit may not be visible yet: look again soon,
-                # sooner the fresher the write. Past the window only a new write wakes us.
-                age = now - self._last_write
-                wake_at = now + max(FIRST_SETTLE, age) if age < SETTLE_WINDOW else math.inf
-            await self.beacon.wait_past(heard, min(deadline, wake_at))
+        self._enter()
+        try:
+            while True:
+                heard = self.beacon.count
+                version = self._read_version()
+                if version is not None and version != place:
+                    return version
+                now = loop.time()
+                if now >= deadline or self.closed:
+                    return place
+                wake_at = deadline
+                if version is None:
+                    wake_at = now + BUSY_RETRY
+                elif self._inotify is None:
+                    wake_at = now + POLL_INTERVAL
+                await self.beacon.wait_past(heard, min(deadline, wake_at))
+        finally:
+            self._leave()
 
     def _read_version(self) -> int | None:
         try:
             return self._version()
         except sqlite3.Error:
             return None  # a reader can be refused for a moment (WAL recovery): look again
+
+    # -- looking at the version ------------------------------------------------------------
+
+    def _look(self) -> None:
+        """Wake the waiters if the version moved; shortly after a write, look again later
+        (its commit may not be visible yet), sooner the fresher the write."""
+        self._look_again = None
+        if self._loop is None or not self._waiters:
+            return
+        version = self._read_version()
+        if version is None:
+            self._schedule(BUSY_RETRY)
+            return
+        if version != self._seen:
+            self._seen = version
+            self.beacon.signal()
+        age = self._loop.time() - self._last_write
+        if age < SETTLE_WINDOW:
+            self._schedule(max(FIRST_SETTLE, age))
+
+    def _schedule(self, delay: float) -> None:
+        if self._look_again is None and self._loop is not None:
+            self._look_again = self._loop.call_later(delay, self._look)
+
+    def _enter(self) -> None:
+        self._waiters += 1
+        if self._waiters > 1 or self._inotify is None or self._loop is None:
+            return
+        self._loop.add_reader(self._inotify.fileno(), self._readable)
+        self._reading = True
+        # A write heard while nobody waited may belong to a commit not yet visible.
+        if self._loop.time() - self._last_write < SETTLE_WINDOW:
+            self._schedule(FIRST_SETTLE)
+
+    def _leave(self) -> None:
+        self._waiters -= 1
+        if self._waiters:
+            return
+        if self._look_again is not None:
+            self._look_again.cancel()
+            self._look_again = None
+        self._stop_reading()
+
+    def _stop_reading(self) -> None:
+        loop, watcher = self._loop, self._inotify
+        if self._reading and watcher is not None and loop is not None and not loop.is_closed():
+            loop.remove_reader(watcher.fileno())
+        self._reading = False
 
     # -- inotify -----------------------------------------------------------------------------
 
@@ -117,7 +176,6 @@ class WalWatcher:
         except OSError as exc:
             self._fall_back(exc)
             return
-        loop.add_reader(watcher.fileno(), self._readable)
         self._loop = loop
 
     def _watch_wal(self) -> None:
@@ -128,9 +186,7 @@ class WalWatcher:
             self._wal_wd = -1  # the directory watch says when it is there again
 
     def _readable(self) -> None:
-        loop = self._loop
         assert self._inotify is not None
-        assert loop is not None
         written = False
         try:
             for event in self._inotify.read():
@@ -145,10 +201,14 @@ class WalWatcher:
                     self._watch_wal()
         except OSError as exc:
             self._fall_back(exc)
-            written = True
-        if written:
-            self._last_write = loop.time()
-            self.beacon.signal()
+            self.beacon.signal()  # waiters look once more, then poll
+            return
+        if written and self._loop is not None:
+            self._last_write = self._loop.time()
+            if self._look_again is not None:
+                self._look_again.cancel()
+                self._look_again = None
+            self._look()
 
     def _fall_back(self, exc: OSError) -> None:
         self._failed = True
@@ -161,9 +221,11 @@ class WalWatcher:
         )
 
     def _stop_watching(self) -> None:
+        if self._look_again is not None:
+            self._look_again.cancel()
+            self._look_again = None
+        self._stop_reading()
         if self._inotify is not None:
-            if self._loop is not None and not self._loop.is_closed():
-                self._loop.remove_reader(self._inotify.fileno())
             self._inotify.close()
         self._inotify = None
         self._loop = None
