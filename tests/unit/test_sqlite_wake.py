@@ -75,23 +75,51 @@ async def test_the_capability_says_waits_are_instant_where_inotify_works(
         await storage.aclose()
 
 
-async def test_a_handles_own_writes_do_not_end_its_wait(
+async def test_commits_that_only_finish_jobs_wake_nobody(
     two_handles: tuple[SQLiteStorage, SQLiteStorage],
 ) -> None:
-    """A worker's completions and heartbeats write the WAL too: its own dispatcher must
-    sleep on (no spinning); another handle's add ends the wait."""
+    """Completions and heartbeats, this handle's own and another process's, make no work
+    due: an idle worker beside busy ones must sleep on (no spinning); an add ends it."""
     mine, other = two_handles
     clock = FakeClock()
+    await other.add([new_job(clock) for _ in range(20)])
+    held = [*await mine.claim("me", ["t"], 10, 30.0), *await other.claim("it", ["t"], 10, 30.0)]
     watch = mine.watch_changes()
     waiting = await asleep(watch)
-    for _ in range(20):
-        [added] = await mine.add([new_job(clock)])
-        [job] = await mine.claim("me", ["t"], 1, 30.0)
-        await mine.complete(job.lease, None)
-        assert added.job.id == job.id
+    for index, job in enumerate(held):
+        handle = mine if index < 10 else other
+        await handle.heartbeat(job.lease, 30.0)
+        await handle.complete(job.lease, None)
     await asyncio.sleep(SETTLE)
-    assert not waiting.done(), "the handle's own writes woke its watch"
+    assert not waiting.done(), "a completion or a heartbeat woke an idle watch"
     await other.add([new_job(clock)])
+    await asyncio.wait_for(waiting, HANG_GUARD)
+
+
+@pytest.mark.parametrize("how", ["release", "retry later", "retry from history", "rescue"])
+async def test_a_job_back_to_pending_wakes(
+    two_handles: tuple[SQLiteStorage, SQLiteStorage], how: str
+) -> None:
+    """No new id comes with a job put back to pending: the requeue count does the waking."""
+    mine, other = two_handles
+    clock = other.clock
+    assert isinstance(clock, FakeClock)
+    await other.add([new_job(clock)])
+    [job] = await other.claim("it", ["t"], 1, 30.0)
+    if how == "retry from history":
+        await other.fail(job.lease, "boom", None)
+    watch = mine.watch_changes()
+    waiting = await asleep(watch)
+    if how == "release":
+        await other.release(job.lease)
+    elif how == "retry later":
+        await other.fail(job.lease, "boom", clock.now() + 60)
+    elif how == "retry from history":
+        await other.retry(job.id)
+    else:
+        clock.advance(31)  # the lease expired
+        [rescued] = await other.reclaim([], max_rescues=3)
+        assert rescued.id == job.id
     await asyncio.wait_for(waiting, HANG_GUARD)
 
 

@@ -98,7 +98,9 @@ class SQLiteStorage:
         self._since_checkpoint = 0
         self._events_since_trim = 0
         self._checkpointing: asyncio.Future[None] | None = None
-        self._wal = WalWatcher(options.path, self._writer.data_version, self._where)
+        self._wal = WalWatcher(options.path, self._wake_mark, self._where)
+        self._mark_version: int | None = None  # PRAGMA data_version when _mark was read
+        self._mark: tuple[object, ...] = ()
         self._closed = False
 
     @property
@@ -345,6 +347,16 @@ class SQLiteStorage:
             log.debug("final checkpoint skipped: %s", exc, extra={"service": "sqlite"})
 
     # -- internals -------------------------------------------------------------------------
+
+    def _wake_mark(self) -> tuple[object, ...]:
+        """What moves when another process made work due or appended events (the largest
+        job id, the requeue count, the largest event id), read again only when the
+        database changed at all (``PRAGMA data_version``)."""
+        version = int(self._read("PRAGMA data_version", ()).fetchone()[0])
+        if version != self._mark_version:
+            self._mark = tuple(self._read(Q["wake_mark"], ()).fetchone())
+            self._mark_version = version
+        return self._mark
 
     def _read(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> sqlite3.Cursor:
         if self._closed:

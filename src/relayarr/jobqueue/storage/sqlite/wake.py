@@ -1,21 +1,25 @@
 """Wake-ups across processes on SQLite: writes to the WAL file, heard through inotify.
 
 Every commit in WAL mode writes its pages to ``<db>-wal``, so an inotify watch on that file
-hears every other process's commit without polling. What a watch compares is ``PRAGMA
-data_version`` on the handle's writing connection: it moves only when *another* connection
-commits, and this handle writes through that one connection alone, so the handle's own
-writes (its completions, its heartbeats) wake nobody for long.
+hears every other process's commit without polling. What is compared is a *mark* that
+moves only when work may have become due or events were appended: the largest job id in
+the active and history tables (every add raises it; finishing a job only moves it between
+them), a count of jobs put back to pending (release, rescue, retry, import) and the
+largest event id. It is read again only when ``PRAGMA data_version`` says the
+database changed. So the commits that only finish or heartbeat jobs (other processes' and
+this one's own) wake nobody: an idle worker beside busy ones does not spin on their
+completions, as PostgreSQL's NOTIFY and Redis's wake-up key also spare it.
 
 A commit writes its frames first and becomes visible a moment later, when the writer updates
 the WAL index in shared memory, which inotify does not see (with ``synchronous=full`` the
 frames are even fsynced in between). So after a write whose commit is not visible yet, the
-version is looked at again on a doubling schedule (0.5 ms, 1 ms, 2 ms ...) for
+mark is looked at again on a doubling schedule (0.5 ms, 1 ms, 2 ms ...) for
 :data:`SETTLE_WINDOW`; a commit slower than that is found by the caller's poll.
 
 The watch is on the file (``IN_MODIFY``) and on its directory (``IN_CREATE``, ``IN_MOVED_TO``)
 so that a WAL file removed and made again (after every connection closed) is watched anew.
 Checkpoints truncate or rewrite the file in place: the watch stays. Where inotify is missing
-(not Linux) or refused (the per-user limits), waits poll the version every
+(not Linux) or refused (the per-user limits), waits poll the mark every
 :data:`POLL_INTERVAL` and the storage's capabilities say ``instant_wakeups=False``.
 """
 
@@ -24,48 +28,48 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from pathlib import Path
 
+from relayarr.jobqueue.errors import StorageError
 from relayarr.jobqueue.storage.beacon import Beacon
 from relayarr.jobqueue.storage.sqlite import inotify
 
 log = logging.getLogger(__name__)
 
-POLL_INTERVAL = 0.05  # seconds between looks at the version without inotify
+POLL_INTERVAL = 0.05  # seconds between looks at the mark without inotify
 FIRST_SETTLE = 0.0005  # seconds: the first look again after a write not yet visible
-SETTLE_WINDOW = 0.128  # seconds after a write during which the version is looked at again
-BUSY_RETRY = 0.001  # seconds: the writing connection was busy on its thread
+SETTLE_WINDOW = 0.128  # seconds after a write during which the mark is looked at again
+BUSY_RETRY = 0.001  # seconds: the mark could not be read just now (WAL recovery)
 
-Version = Callable[[], int | None]  # the writing connection's data_version, None when busy
+Mark = Hashable
 
 
 class WalWatcher:
     """One per storage handle: hears writes to its WAL file, and wakes waiters when the
-    version moved.
+    mark moved.
 
     The descriptor is read only while someone waits (a drain, whose dispatcher never
     waits, pays nothing for it); events meanwhile wait in the kernel, where identical ones
-    fold into one. Each batch of events costs one look at the version, made here once for
-    every waiter: a handle's own writes wake none of them.
+    fold into one. Each batch of events costs one look at the mark, made here once for
+    every waiter.
     """
 
-    def __init__(self, database: Path, version: Version, where: str) -> None:
+    def __init__(self, database: Path, mark: Callable[[], Mark], where: str) -> None:
         path = database.absolute()
         self._directory = str(path.parent)
         self._wal_name = path.name + "-wal"
         self._wal_path = str(path.parent / self._wal_name)
-        self._version = version
+        self._mark = mark
         self._where = where
-        self.beacon = Beacon()  # the version seen to move (or the watch to be lost)
+        self.beacon = Beacon()  # the mark seen to move (or the watch to be lost)
         self._inotify: inotify.Inotify | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wal_wd = -1
         self._directory_wd = -1
         self._waiters = 0
         self._reading = False  # the descriptor is registered with the loop
-        self._seen: int | None = None  # the version at the last look
+        self._seen: Mark | None = None  # the mark at the last look
         self._last_write = -math.inf  # loop time of the last WAL write heard
         self._look_again: asyncio.TimerHandle | None = None
         self._failed = not inotify.supported()
@@ -76,9 +80,9 @@ class WalWatcher:
         """Whether waits end at another process's commit (else they poll)."""
         return not self._failed
 
-    async def wait(self, place: int | None, max_wait: float) -> int | None:
-        """Sleep while the version is still ``place`` (None: no place yet), at most
-        ``max_wait``; return the version to keep as the new place."""
+    async def wait(self, place: Mark | None, max_wait: float) -> Mark | None:
+        """Sleep while the mark is still ``place`` (None: no place yet), at most
+        ``max_wait``; return the mark to keep as the new place."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + max_wait
         self._ensure_watching(loop)
@@ -86,14 +90,14 @@ class WalWatcher:
         try:
             while True:
                 heard = self.beacon.count
-                version = self._read_version()
-                if version is not None and version != place:
-                    return version
+                mark = self._read_mark()
+                if mark is not None and mark != place:
+                    return mark
                 now = loop.time()
                 if now >= deadline or self.closed:
                     return place
                 wake_at = deadline
-                if version is None:
+                if mark is None:
                     wake_at = now + BUSY_RETRY
                 elif self._inotify is None:
                     wake_at = now + POLL_INTERVAL
@@ -101,26 +105,26 @@ class WalWatcher:
         finally:
             self._leave()
 
-    def _read_version(self) -> int | None:
+    def _read_mark(self) -> Mark | None:
         try:
-            return self._version()
-        except sqlite3.Error:
+            return self._mark()
+        except StorageError:
             return None  # a reader can be refused for a moment (WAL recovery): look again
 
-    # -- looking at the version ------------------------------------------------------------
+    # -- looking at the mark ---------------------------------------------------------------
 
     def _look(self) -> None:
-        """Wake the waiters if the version moved; shortly after a write, look again later
+        """Wake the waiters if the mark moved; shortly after a write, look again later
         (its commit may not be visible yet), sooner the fresher the write."""
         self._look_again = None
         if self._loop is None or not self._waiters:
             return
-        version = self._read_version()
-        if version is None:
+        mark = self._read_mark()
+        if mark is None:
             self._schedule(BUSY_RETRY)
             return
-        if version != self._seen:
-            self._seen = version
+        if mark != self._seen:
+            self._seen = mark
             self.beacon.signal()
         age = self._loop.time() - self._last_write
         if age < SETTLE_WINDOW:
@@ -242,7 +246,7 @@ class SQLiteWatch:
 
     def __init__(self, watcher: WalWatcher) -> None:
         self._watcher = watcher
-        self._place: int | None = None
+        self._place: Mark | None = None
 
     async def wait(self, max_wait: float) -> None:
         if self._watcher.closed:

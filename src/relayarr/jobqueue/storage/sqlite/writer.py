@@ -76,7 +76,6 @@ class Writer:
         self._closed = False
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="relayarr-sqlite-writer")
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._on_thread = False  # a batch runs on the writer thread: the connection is busy
         self.commits = 0
         self._idle = asyncio.Event()  # set whenever no batch is queued or running
 
@@ -141,9 +140,8 @@ class Writer:
             return
         assert self._loop is not None
         if self._threaded or any(pending.heavy for pending in batch):
-            self._on_thread = True
             task = self._loop.run_in_executor(self._executor, self._execute, batch)
-            task.add_done_callback(lambda done: self._settle_thread(batch, done))
+            task.add_done_callback(lambda done: self._settle(batch, done.result()))
         else:
             self._settle(batch, self._execute(batch))
 
@@ -206,19 +204,6 @@ class Writer:
                 self._conn.execute("ROLLBACK")
             except sqlite3.Error:
                 log.exception("rollback failed", extra={"service": "sqlite", "where": self._where})
-
-    def _settle_thread(self, batch: list[_Pending], done: asyncio.Future[object]) -> None:
-        self._on_thread = False
-        self._settle(batch, done.result())
-
-    def data_version(self) -> int | None:
-        """``PRAGMA data_version`` of the writing connection, None while a batch holds it on
-        the writer thread. Every write of the engine goes through this connection, and the
-        version moves only at commits of *other* connections: of other processes."""
-        if self._on_thread or self._closed:
-            return None
-        row = self._cursor.execute("PRAGMA data_version").fetchone()
-        return int(row[0])
 
     def _settle(self, batch: list[_Pending], outcome: object) -> None:
         assert self._loop is not None
