@@ -18,8 +18,11 @@ Hence, per handle:
 * each :class:`RedisWatch` keeps its own place, the armed count its last wait returned.
 
 It sleeps while the beacon's count equals that place: had anyone deleted the key since the
-arm, its message would have moved the count. If the subscription is down, waits run to
-their timeout (polling).
+arm, its message would have moved the count. A wait that hears a message returns at once
+with no place; the next one arms and returns at once too, so the caller looks once more
+after the arm before a wait sleeps again. The SET is thus off the wake-up's path: the woken
+caller's claim goes out the moment the message is read. If the subscription is down, waits
+run to their timeout (polling).
 """
 
 from __future__ import annotations
@@ -65,6 +68,12 @@ class WakeListener:
                 await self._subscribed.wait()
         if place is not None:
             await self.beacon.wait_past(place, deadline)
+            if self.beacon.count == place:
+                return place  # the bound, and nothing heard: still armed
+            # Heard something: the caller looks at once, without waiting for a SET (its
+            # round trip is a third of a wake-up). The next wait arms, and returns at once
+            # so that the caller looks once more before any wait may sleep.
+            return None
         try:
             return await self._ensure_armed()
         except (RedisError, OSError, TimeoutError):
@@ -72,7 +81,7 @@ class WakeListener:
             remaining = deadline - loop.time()
             if remaining > 0:
                 await asyncio.sleep(remaining)
-            return place
+            return None
 
     async def _ensure_armed(self) -> int:
         count = self.beacon.count
