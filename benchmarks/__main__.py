@@ -6,6 +6,7 @@ procrastinate on PostgreSQL; rq, dramatiq and arq on Redis) starts throwaway ser
 >>> python -m benchmarks --quick              # doctest: +SKIP
 >>> python -m benchmarks --only drain,latency --runs 5
 >>> python -m benchmarks --engines postgresql,redis --jobs 5000
+>>> python -m benchmarks --only wake --wake-concurrency 1,4,8
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks import report
+from benchmarks import report, wake
 from benchmarks.server_suite import report as server_report
 from benchmarks.server_suite.suite import ENGINES as SERVER_ENGINES
 from benchmarks.server_suite.suite import WORKLOADS as SERVER_WORKLOADS
@@ -50,9 +51,9 @@ def _positive(text: str) -> int:
 
 def _workloads(text: str) -> tuple[str, ...]:
     names = tuple(part.strip() for part in text.split(",") if part.strip())
-    unknown = [name for name in names if name not in WORKLOADS]
+    unknown = [name for name in names if name not in (*WORKLOADS, wake.WAKE)]
     if unknown or not names:
-        choices = ", ".join(WORKLOADS)
+        choices = ", ".join((*WORKLOADS, wake.WAKE))
         raise argparse.ArgumentTypeError(
             f"unknown workload(s) {', '.join(unknown) or text!r}; choose from {choices}"
         )
@@ -120,7 +121,15 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Config, argparse.Name
         help=f"claim+complete pairs timed per history run (default {defaults.pair_jobs:,})",
     )
     parser.add_argument(
-        "--only", type=_workloads, help=f"run only these workloads: {', '.join(WORKLOADS)}"
+        "--only",
+        type=_workloads,
+        help=f"run only these workloads: {', '.join((*WORKLOADS, wake.WAKE))} (wake: idle "
+        "start with the worker in this process and in another, on every engine)",
+    )
+    parser.add_argument(
+        "--wake-concurrency",
+        type=_counts,
+        help=f"worker concurrencies of the wake workload (default {wake.DEFAULT_CONCURRENCY})",
     )
     parser.add_argument("--no-huey", action="store_true", help="skip the huey peer")
     parser.add_argument(
@@ -187,13 +196,29 @@ def server_config(config: Config, args: argparse.Namespace) -> ServerConfig | No
     )
 
 
+def wake_config(config: Config, args: argparse.Namespace) -> wake.WakeConfig | None:
+    """The wake workload's settings; None unless it runs (it does unless --only leaves it out)."""
+    if args.only is not None and wake.WAKE not in args.only:
+        return None
+    defaults = wake.WakeConfig()
+    return dataclasses.replace(
+        defaults,
+        engines=args.engines,
+        concurrency=args.wake_concurrency or defaults.concurrency,
+        samples=config.latency_samples if args.latency_samples or args.quick else defaults.samples,
+        runs=config.runs,
+        tmpdir=config.tmpdir,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     config, args = parse_args(argv)
     servers = server_config(config, args)
+    wakes = wake_config(config, args)
     sections: list[str] = []
     try:
-        if "sqlite" in args.engines:
+        if "sqlite" in args.engines and any(name in WORKLOADS for name in config.workloads):
             load_before = report.loadavg()
             log(
                 f"sqlite: {', '.join(config.workloads)}, {config.jobs:,} jobs, {config.runs} run(s)"
@@ -215,6 +240,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             lines = server_report.machine(servers, server_results, argv, loads)
             server_report.print_rich(tables, lines)
             sections.append(server_report.markdown(tables, lines))
+        if wakes is not None:
+            log(f"wake: {', '.join(wakes.engines)}, concurrency {_csv(wakes.concurrency)}")
+            wake_results = wake.run(wakes)
+            wake.print_rich(wakes, wake_results)
+            sections.append(wake.markdown(wakes, wake_results, report.command_line(argv)))
     except KeyboardInterrupt:
         log("interrupted; nothing written")
         return 130

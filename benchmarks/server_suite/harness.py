@@ -193,11 +193,13 @@ def idle_latency(
     url: str,
     samples: int,
     seed: int,
+    *,
+    concurrency: int = 1,
 ) -> Latency:
-    """One idle worker process (concurrency 1); this process enqueues one job at a time
-    after a short random pause, timing from just before the enqueue call to the first line
-    of the handler in the worker process."""
-    link, processes = start_workers(main, url, 1, 1, drain=False)
+    """One idle worker process (concurrency 1 unless told); this process enqueues one job
+    at a time after a short random pause, timing from just before the enqueue call to the
+    first line of the handler in the worker process."""
+    link, processes = start_workers(main, url, concurrency, 1, drain=False)
     rng = random.Random(seed)
     times: list[float] = []
     try:

@@ -102,10 +102,11 @@ async def test_claim_walks_the_pending_index(url: str, server: PostgresServer) -
 
 async def test_an_add_elsewhere_wakes_a_waiting_handle(url: str) -> None:
     waiter, adder = await open_storage(url), await open_storage(url)
+    watch = waiter.watch_changes()
     try:
         # The first wait opens the listening connection, and returns once it listens.
-        await asyncio.wait_for(waiter.wait_for_change(3600), HANG_GUARD)
-        waiting = asyncio.create_task(waiter.wait_for_change(3600))
+        await asyncio.wait_for(watch.wait(3600), HANG_GUARD)
+        waiting = asyncio.create_task(watch.wait(3600))
         await asyncio.sleep(0.05)
         assert not waiting.done()
         await adder.add([NewJob.create("t", {}, now=adder.clock.now())])
@@ -121,14 +122,15 @@ async def test_a_waiter_cancelled_while_connecting_leaves_the_listener_connectin
     """A worker woken in-process cancels its wait; the connection attempt that wait started
     must go on, or the handle would only poll until the next attempt."""
     waiter, adder = await open_storage(url), await open_storage(url)
+    watch = waiter.watch_changes()
     try:
-        first = asyncio.create_task(waiter.wait_for_change(3600))
+        first = asyncio.create_task(watch.wait(3600))
         await asyncio.sleep(0)
         first.cancel()
         await asyncio.gather(first, return_exceptions=True)
         # Only the listener, connecting on, ends this wait (it looks once more on connect).
-        await asyncio.wait_for(waiter.wait_for_change(3600), HANG_GUARD)
-        waiting = asyncio.create_task(waiter.wait_for_change(3600))
+        await asyncio.wait_for(watch.wait(3600), HANG_GUARD)
+        waiting = asyncio.create_task(watch.wait(3600))
         await asyncio.sleep(0.05)
         assert not waiting.done()
         await adder.add([NewJob.create("t", {}, now=adder.clock.now())])

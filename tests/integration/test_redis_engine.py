@@ -238,10 +238,11 @@ async def test_ids_are_never_reused_after_prune(url: str) -> None:
 
 async def test_an_add_elsewhere_wakes_a_waiting_handle(url: str) -> None:
     waiter, adder = await open_storage(url), await open_storage(url)
+    watch = waiter.watch_changes()
     try:
-        await waiter.wait_for_change(0.01)  # subscribes and arms
+        await asyncio.wait_for(watch.wait(3600), HANG_GUARD)  # subscribes, arms, returns
         # Only the add can end this wait: its own bound is an hour, the guard's a minute.
-        waiting = asyncio.ensure_future(waiter.wait_for_change(3600))
+        waiting = asyncio.ensure_future(watch.wait(3600))
         await asyncio.sleep(0.05)
         assert not waiting.done()
         await adder.add([job(FakeClock(START))])
@@ -252,13 +253,14 @@ async def test_an_add_elsewhere_wakes_a_waiting_handle(url: str) -> None:
 
 
 async def test_a_wake_up_while_nobody_waits_is_not_lost(url: str) -> None:
-    """Armed at the end of the last wait, so an add before the next wait returns it at once."""
+    """Armed before the last wait returned, so an add before the next wait returns it at once."""
     waiter, adder = await open_storage(url), await open_storage(url)
+    watch = waiter.watch_changes()
     try:
-        await waiter.wait_for_change(0.01)
+        await asyncio.wait_for(watch.wait(3600), HANG_GUARD)
         await adder.add([job(FakeClock(START))])
         await asyncio.sleep(0.1)  # the message arrives while nobody waits
-        await asyncio.wait_for(waiter.wait_for_change(3600), HANG_GUARD)
+        await asyncio.wait_for(watch.wait(3600), HANG_GUARD)
     finally:
         await waiter.aclose()
         await adder.aclose()

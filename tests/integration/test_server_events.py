@@ -132,10 +132,11 @@ async def test_a_follower_waiting_for_change_wakes_when_events_are_appended(
     engine: Engine, two_storages: tuple[Storage, Storage]
 ) -> None:
     appender, follower = two_storages
+    watch = follower.watch_changes()
     # The first wait sets up the wake-up (LISTEN, a subscription) and returns once it stands
     # (anything may have happened before); the second can then only end by a notification.
-    await asyncio.wait_for(follower.wait_for_change(HANG_GUARD), HANG_GUARD * 2)
-    waiting = asyncio.create_task(follower.wait_for_change(3600))
+    await asyncio.wait_for(watch.wait(HANG_GUARD), HANG_GUARD * 2)
+    waiting = asyncio.create_task(watch.wait(3600))
     await asyncio.sleep(0.05)
     assert not waiting.done()
     await event_log(appender).append_events([progress(1)])

@@ -2,7 +2,7 @@
 
 It follows the Storage protocol's documented semantics (claim order, fenced writes,
 history, unique keys, reclaim with rescues) and counts every call so tests can check
-what the queue asked of storage. ``wait_for_change`` only sleeps: there is no other
+what the queue asked of storage. Its ``ChangeWatch`` only sleeps: there is no other
 process to hear from.
 """
 
@@ -50,7 +50,11 @@ class MemoryStorage:
     """Storage in two dicts: active (pending, processing) and history."""
 
     capabilities = Capabilities(
-        engine="memory", multi_process=False, multi_host=False, cross_process_events=False
+        engine="memory",
+        multi_process=False,
+        multi_host=False,
+        cross_process_events=False,
+        instant_wakeups=False,
     )
 
     def __init__(self, clock: Clock | None = None) -> None:
@@ -392,11 +396,18 @@ class MemoryStorage:
             self.breaker_states[name] = after
         return after
 
-    async def wait_for_change(self, max_wait: float) -> None:
-        await asyncio.sleep(max_wait)
+    def watch_changes(self) -> SleepingWatch:
+        return SleepingWatch()
 
     async def aclose(self) -> None:
         self.closed = True
+
+
+class SleepingWatch:
+    """A ChangeWatch with no other process to hear: every wait runs to its bound."""
+
+    async def wait(self, max_wait: float) -> None:
+        await asyncio.sleep(max_wait)
 
 
 def _conforms(storage: MemoryStorage) -> Storage:

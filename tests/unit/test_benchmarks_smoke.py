@@ -112,6 +112,9 @@ def test_cli_writes_the_markdown_table(tmp_path: Path, capsys: pytest.CaptureFix
     for row in ("enqueue, one add_job per call", "idle enqueue-to-start, p50", "slowdown"):
         assert row in text
     assert "-m benchmarks --quick" in text
+    # The wake workload: idle start with the worker in this process and in another.
+    assert "| engine | concurrency | in-process p50 / p99 (ms) |" in text
+    assert "| sqlite | 4 |" in text
     assert not re.search(r"\b(nan|inf)\b", text)
     assert "relayarr vs huey" in capsys.readouterr().out
 

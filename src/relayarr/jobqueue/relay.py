@@ -97,13 +97,14 @@ class EventRelay:
         over the gap; a caller can compare ids to tell how many it missed.
         """
         last = after_id
+        changes = self._storage.watch_changes()
         while True:
             events = await self._log.read_events(last, READ_BATCH)
             for event in events:
                 last = event.id
                 yield event
             if len(events) < READ_BATCH:
-                await self._storage.wait_for_change(FOLLOW_POLL)
+                await changes.wait(FOLLOW_POLL)
 
 
 __all__ = ["EventRelay"]

@@ -55,6 +55,7 @@ class Worker:
         self._running: dict[JobId, Running] = {}
         self._probing: set[str] = set()
         self._wake = asyncio.Event()
+        self._changes = queue.storage.watch_changes()  # wake-ups from other processes
         self._beat_wake = asyncio.Event()
         self._beat_deadline = math.inf
         self._stopping = False
@@ -75,9 +76,16 @@ class Worker:
             asyncio.create_task(self._heartbeat_loop(), name="jobqueue-heartbeats"),
             asyncio.create_task(self._sweep_loop(), name="jobqueue-sweeper"),
         ]
+        # Without instant wake-ups another process's jobs are found by polling: say so.
+        instant = self.storage.capabilities.instant_wakeups
         logger.info(
             "worker started",
-            extra={"service": SERVICE, "operation": "start", "concurrency": self.concurrency},
+            extra={
+                "service": SERVICE,
+                "operation": "start",
+                "concurrency": self.concurrency,
+                "wakeups": "instant" if instant else "polling",
+            },
         )
 
     @property
@@ -257,7 +265,7 @@ class Worker:
         timeout = max(timeout, MIN_IDLE_WAIT)
         waiters = [
             asyncio.ensure_future(self._wake.wait()),
-            asyncio.ensure_future(self.storage.wait_for_change(timeout)),
+            asyncio.ensure_future(self._changes.wait(timeout)),
         ]
         try:
             await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)

@@ -42,6 +42,23 @@ class Capabilities:
     multi_process: bool  # several OS processes may share this storage
     multi_host: bool  # several machines may share it
     cross_process_events: bool  # the engine is also an EventLog (see below)
+    # A change by another process ends a ChangeWatch's wait at once; without it the wait
+    # looks for changes by polling (SQLite where inotify is unavailable).
+    instant_wakeups: bool
+
+
+@runtime_checkable
+class ChangeWatch(Protocol):
+    """One waiting caller's view of changes made elsewhere (see :meth:`Storage.watch_changes`)."""
+
+    async def wait(self, max_wait: float) -> None:
+        """Return when another process may have changed the queue since this watch's last
+        wait returned, or after ``max_wait`` seconds.
+
+        It may return early for nothing (the caller looks, and waits again); it never sleeps
+        through a change committed after its last wait returned, even when that wait was
+        cancelled. The first wait of a watch may return at once.
+        """
 
 
 @runtime_checkable
@@ -149,8 +166,11 @@ class Storage(Protocol):
         """Apply a pure transition to one breaker atomically (across processes)."""
         ...
 
-    async def wait_for_change(self, max_wait: float) -> None:
-        """Return early when another process may have added work; at most after ``max_wait``."""
+    def watch_changes(self) -> ChangeWatch:
+        """A new watch for one waiting caller (a dispatcher, an event follower): work became
+        due or events were appended in another process. Each watch keeps its own place, so
+        one caller's wake-up is never used up by another's."""
+        ...
 
     async def aclose(self) -> None: ...
 
@@ -243,6 +263,7 @@ async def open_storage(url: str, *, clock: Clock | None = None, migrate: bool = 
 __all__ = [
     "BreakerTransition",
     "Capabilities",
+    "ChangeWatch",
     "EventLog",
     "JobImport",
     "ProgressCallback",

@@ -1,4 +1,4 @@
-"""Contract: shared circuit-breaker state, and the wake-up hint.
+"""Contract: shared circuit-breaker state.
 
 Breaker semantics of :meth:`Storage.update_breaker` pinned down here:
 
@@ -45,7 +45,7 @@ def count_failure(state: BreakerState | None, name: str) -> BreakerState:
 
 
 class BreakerContract(ContractBase):
-    """breakers(), update_breaker() and wait_for_change()."""
+    """breakers() and update_breaker()."""
 
     async def test_breaker_is_created_from_none_and_stored_as_given(self, storage: Storage) -> None:
         assert await storage.breakers() == []
@@ -107,9 +107,3 @@ class BreakerContract(ContractBase):
         await asyncio.gather(*(increment(index) for index in range(updates)))
         [state] = await storage.breakers()
         assert state.failures == updates
-
-    async def test_wait_for_change_returns_within_its_timeout(self, storage: Storage) -> None:
-        """The only promise is an upper bound; the outer timeout guards against a hang."""
-        await asyncio.wait_for(storage.wait_for_change(0.05), timeout=30)
-        await self.add_job(storage)
-        await asyncio.wait_for(storage.wait_for_change(0.05), timeout=30)

@@ -25,8 +25,8 @@ Rules the suite keeps, so it stays the same for every engine:
 * where the Protocol leaves room, a test picks the stricter reasonable reading and says so in
   its docstring.
 
-The suite is split by concern: adding, claiming, leases, transitions, history, breakers and
-the shared event log.
+The suite is split by concern: adding, claiming, leases, transitions, history, breakers, the
+shared event log and wake-ups across handles.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from relayarr.jobqueue.testing.events import EventLogContract
 from relayarr.jobqueue.testing.history import HistoryContract
 from relayarr.jobqueue.testing.leases import LeaseContract
 from relayarr.jobqueue.testing.transitions import TransitionContract
+from relayarr.jobqueue.testing.wakeups import WakeupContract
 
 
 class StorageContract(
@@ -48,6 +49,7 @@ class StorageContract(
     HistoryContract,
     BreakerContract,
     EventLogContract,
+    WakeupContract,
 ):
     """Every storage test. Subclass it, name the subclass ``Test...``, give ``make_storage``."""
 

@@ -56,7 +56,7 @@ from relayarr.jobqueue.storage.postgres.adding import Adder, add_in, try_insert_
 from relayarr.jobqueue.storage.postgres.batch import CompletionBatcher
 from relayarr.jobqueue.storage.postgres.connection import Database, PostgresOptions, redact_url
 from relayarr.jobqueue.storage.postgres.eventlog import PostgresEventLog
-from relayarr.jobqueue.storage.postgres.listen import Listener
+from relayarr.jobqueue.storage.postgres.listen import Listener, PostgresWatch
 from relayarr.jobqueue.storage.postgres.migrate import apply_migrations, check_schema
 from relayarr.jobqueue.storage.postgres.rows import row_to_job
 from relayarr.jobqueue.storage.sql import breaker_params, load_queries, row_to_breaker
@@ -78,7 +78,11 @@ class PostgresStorage:
     """Storage on a PostgreSQL database. Open with :func:`open_storage`."""
 
     capabilities = Capabilities(
-        engine="postgresql", multi_process=True, multi_host=True, cross_process_events=True
+        engine="postgresql",
+        multi_process=True,
+        multi_host=True,
+        cross_process_events=True,
+        instant_wakeups=True,
     )
 
     def __init__(self, db: Database, clock: Clock) -> None:
@@ -470,12 +474,9 @@ class PostgresStorage:
 
     # -- wake-ups and lifecycle ------------------------------------------------------------
 
-    async def wait_for_change(self, max_wait: float) -> None:
-        """Wait for a NOTIFY from any process (work added, events appended), at most
-        ``max_wait`` seconds."""
-        if self._closed:
-            return
-        await self._listener.wait(max_wait)
+    def watch_changes(self) -> PostgresWatch:
+        """A watch on NOTIFYs from any process (work added, events appended)."""
+        return PostgresWatch(self._listener)
 
     async def aclose(self) -> None:
         if self._closed:

@@ -7,7 +7,7 @@ are handed out at insert time, not at commit, and would allow exactly that). The
 that appends from different processes commit one after another; the queue appends once
 per loop turn with everything collected meanwhile, so batches grow instead of waiting.
 
-Every append sends ``NOTIFY relayarr_events``, so followers blocked in ``wait_for_change``
+Every append sends ``NOTIFY relayarr_events``, so followers waiting on a ``ChangeWatch``
 wake at once; the log is trimmed to the newest ``event_retention`` events every
 :data:`TRIM_EVERY` appended events (per handle), inside an append.
 """

@@ -6,6 +6,10 @@ folds identical notifications of one transaction into one). One dedicated connec
 storage handle listens on both, opened on the first wait only (a one-shot CLI command never
 opens it). A notification is only a hint: whoever waits also polls, so a
 lost notification (or a lost listening connection) costs latency, never a job.
+
+Notifications are counted on a :class:`Beacon`; each :class:`PostgresWatch` keeps the count
+its last wait returned with, so a notification that woke one waiter of the handle (an
+event follower) still wakes another (the dispatcher) that was busy when it came.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import logging
 import time
 
 from relayarr.jobqueue.errors import StorageError
+from relayarr.jobqueue.storage.beacon import Beacon
 from relayarr.jobqueue.storage.postgres.connection import PostgresOptions, asyncpg, connect_once
 
 CHANNEL = "relayarr_jobqueue"  # work was added or made due again
@@ -38,24 +43,22 @@ class Listener:
     def __init__(self, options: PostgresOptions) -> None:
         self._options = options
         self._conn: asyncpg.Connection[asyncpg.Record] | None = None
-        self._event = asyncio.Event()
-        self.heard = 0  # notifications (and reconnections) so far
-        self._seen = 0  # ``heard`` when the last wait returned
+        self.beacon = Beacon()  # notifications (and reconnections) so far
         self._next_attempt = 0.0
         self._connecting: asyncio.Task[None] | None = None
         self._closed = False
 
-    async def wait(self, max_wait: float) -> None:
-        """Return when a notification arrived since the last wait returned, or after
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def wait(self, place: int, max_wait: float) -> int:
+        """Return the count of notifications once it moved past ``place``, or after
         ``max_wait``. Without a listening connection this simply sleeps (polling)."""
         self._ensure_listening()
-        try:
-            if self.heard == self._seen:
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(max(0.0, max_wait)):
-                        await self._event.wait()
-        finally:
-            self._seen = self.heard
+        loop = asyncio.get_running_loop()
+        await self.beacon.wait_past(place, loop.time() + max(0.0, max_wait))
+        return self.beacon.count
 
     def _ensure_listening(self) -> None:
         if self._closed or self._connecting is not None:
@@ -112,9 +115,7 @@ class Listener:
         self._notified()
 
     def _notified(self, *_args: object) -> None:
-        self.heard += 1
-        self._event.set()
-        self._event = asyncio.Event()
+        self.beacon.signal()
 
     def _terminated(self, *_args: object) -> None:
         if not self._closed:
@@ -141,3 +142,25 @@ class Listener:
         conn, self._conn = self._conn, None
         if conn is not None and not conn.is_closed():
             await self._discard(conn)
+
+
+class PostgresWatch:
+    """A :class:`~relayarr.jobqueue.storage.ChangeWatch` on a handle's listener.
+
+    Its place starts where the listener's count stands when it is made, so whatever is
+    notified from then on ends its first wait (the listener's connecting counts as one).
+    """
+
+    def __init__(self, listener: Listener) -> None:
+        self._listener = listener
+        self._place = listener.beacon.count
+
+    async def wait(self, max_wait: float) -> None:
+        if self._listener.closed:
+            return
+        # Taken when the wait returns, even if the caller is cancelled meanwhile: whatever
+        # it reads next is newer than every notification counted so far.
+        try:
+            await self._listener.wait(self._place, max_wait)
+        finally:
+            self._place = self._listener.beacon.count

@@ -68,7 +68,7 @@ from relayarr.jobqueue.storage.redis.eventlog import event_args, start_after, to
 from relayarr.jobqueue.storage.redis.importing import import_args
 from relayarr.jobqueue.storage.redis.options import RedisOptions
 from relayarr.jobqueue.storage.redis.scripts import load_scripts
-from relayarr.jobqueue.storage.redis.wake import WakeListener
+from relayarr.jobqueue.storage.redis.wake import RedisWatch, WakeListener
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,11 @@ class RedisStorage:
     """Storage on one Redis database under a key prefix. Open with :func:`open_storage`."""
 
     capabilities = Capabilities(
-        engine="redis", multi_process=True, multi_host=True, cross_process_events=True
+        engine="redis",
+        multi_process=True,
+        multi_host=True,
+        cross_process_events=True,
+        instant_wakeups=True,
     )
 
     def __init__(self, options: RedisOptions, clock: Clock, pool: ConnectionPool) -> None:
@@ -562,11 +566,9 @@ class RedisStorage:
 
     # -- wake-ups and lifecycle ------------------------------------------------------------
 
-    async def wait_for_change(self, max_wait: float) -> None:
-        """Block on the wake-up channel (see :mod:`.wake`) for at most ``max_wait``."""
-        if self._closed:
-            return
-        await self._wake.wait(max_wait)
+    def watch_changes(self) -> RedisWatch:
+        """A watch on the wake-up channel (see :mod:`.wake`)."""
+        return RedisWatch(self._wake)
 
     async def aclose(self) -> None:
         if self._closed:

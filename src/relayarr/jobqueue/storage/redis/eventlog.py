@@ -9,7 +9,7 @@ across every process, and it is never handed out again, even after trimming.
 The stream is trimmed with ``XADD ... MAXLEN ~ event_retention`` (URL option, default
 100,000): Redis trims whole internal nodes, so about that many newest events stay, a few
 more at times. Appending publishes on the engine's wake-up channel (when a process waits
-there), so a follower blocked in ``wait_for_change`` reads the new events at once.
+there), so a follower waiting on a ``ChangeWatch`` reads the new events at once.
 """
 
 from __future__ import annotations

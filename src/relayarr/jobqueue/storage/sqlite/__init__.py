@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import dataclasses
 import json
 import logging
 import sqlite3
@@ -55,6 +56,7 @@ from relayarr.jobqueue.storage.sqlite.connection import (
 from relayarr.jobqueue.storage.sqlite.migrate import LATEST, apply_migrations
 from relayarr.jobqueue.storage.sqlite.ops import Q
 from relayarr.jobqueue.storage.sqlite.rows import row_to_job
+from relayarr.jobqueue.storage.sqlite.wake import SQLiteWatch, WalWatcher
 from relayarr.jobqueue.storage.sqlite.writer import Writer
 
 T = TypeVar("T")
@@ -65,13 +67,18 @@ PRUNE_BATCH = 2000
 CHECKPOINT_EVERY = 1000  # commits between passive checkpoints
 EVENT_TRIM_EVERY = 1000  # appended events between trims of the event log
 
+_INSTANT = Capabilities(
+    engine="sqlite",
+    multi_process=True,
+    multi_host=False,
+    cross_process_events=True,
+    instant_wakeups=True,
+)
+_POLLING = dataclasses.replace(_INSTANT, instant_wakeups=False)
+
 
 class SQLiteStorage:
     """Storage on one SQLite file in WAL mode. Open with :func:`open_storage`."""
-
-    capabilities = Capabilities(
-        engine="sqlite", multi_process=True, multi_host=False, cross_process_events=True
-    )
 
     def __init__(self, options: SQLiteOptions, clock: Clock, *, create: bool) -> None:
         self._options = options
@@ -91,8 +98,14 @@ class SQLiteStorage:
         self._since_checkpoint = 0
         self._events_since_trim = 0
         self._checkpointing: asyncio.Future[None] | None = None
-        self._data_version = 0
+        self._wal = WalWatcher(options.path, self._wake_mark, self._where)
+        self._mark_version: int | None = None  # PRAGMA data_version when _mark was read
+        self._mark: tuple[object, ...] = ()
         self._closed = False
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return _INSTANT if self._wal.instant else _POLLING
 
     @classmethod
     async def open(cls, url: str, *, clock: Clock, create: bool = True) -> SQLiteStorage:
@@ -309,24 +322,16 @@ class SQLiteStorage:
 
     # -- wake-ups and lifecycle ------------------------------------------------------------
 
-    async def wait_for_change(self, max_wait: float) -> None:
-        """Poll SQLite's data_version (a counter bumped by other connections' commits)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + max_wait
-        start = self._data_version_now()
-        while loop.time() < deadline and not self._closed:
-            await asyncio.sleep(min(0.05, max(0.0, deadline - loop.time())))
-            if self._data_version_now() != start:
-                return
-
-    def _data_version_now(self) -> int:
-        row = self._read("PRAGMA data_version", ()).fetchone()
-        return int(row[0]) if row else 0
+    def watch_changes(self) -> SQLiteWatch:
+        """A watch on other processes' commits (see :mod:`.wake`: inotify on the WAL file,
+        polling where that is unavailable; ``capabilities.instant_wakeups`` says which)."""
+        return SQLiteWatch(self._wal)
 
     async def aclose(self) -> None:
         if self._closed:
             return
         self._closed = True
+        self._wal.close()
         await self._writer.close()
         if self._checkpointing is not None:
             await self._checkpointing
@@ -344,6 +349,16 @@ class SQLiteStorage:
             log.debug("final checkpoint skipped: %s", exc, extra={"service": "sqlite"})
 
     # -- internals -------------------------------------------------------------------------
+
+    def _wake_mark(self) -> tuple[object, ...]:
+        """What moves when another process made work due or appended events (the largest
+        job id, the requeue count, the largest event id), read again only when the
+        database changed at all (``PRAGMA data_version``)."""
+        version = int(self._read("PRAGMA data_version", ()).fetchone()[0])
+        if version != self._mark_version:
+            self._mark = tuple(self._read(Q["wake_mark"], ()).fetchone())
+            self._mark_version = version
+        return self._mark
 
     def _read(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> sqlite3.Cursor:
         if self._closed:

@@ -16,8 +16,10 @@ from relayarr.jobqueue.storage.sql import (
     load_queries,
     pending_import_params,
 )
+from relayarr.jobqueue.storage.sqlite.ops import Q as QUERIES
 
 Q = load_queries(__package__ or __name__, "importing.sql")
+COUNT_REQUEUE = QUERIES["count_requeue"]
 
 
 def import_jobs(conn: sqlite3.Connection, jobs: Sequence[Job]) -> int:
@@ -37,5 +39,6 @@ def import_jobs(conn: sqlite3.Connection, jobs: Sequence[Job]) -> int:
                         f"{holder[0]} on the target"
                     )
             conn.execute(Q["import_pending"], pending_import_params(job))
+            conn.execute(COUNT_REQUEUE)  # an old id: the largest id may not move
         stored += 1
     return stored

@@ -136,6 +136,7 @@ def _requeue(
     row = conn.execute(Q["requeue_leased"], params).fetchone()
     if row is None:
         raise LeaseLost(lease.job_id)
+    conn.execute(Q["count_requeue"])
     return row_to_job(row)
 
 
@@ -169,6 +170,7 @@ def retry(conn: sqlite3.Connection, job_id: JobId, now: float) -> Job:
         Q["restore"],
         (row[0], row[1], row[2], row[3], row[6], now, row[8], row[10], unique_key, row[12]),
     )
+    conn.execute(Q["count_requeue"])
     return row_to_job(conn.execute(Q["get_active"], (job_id,)).fetchone())
 
 
@@ -196,6 +198,8 @@ def reclaim(
             continue
         error = row[10] if row[10] else f"rescued after its worker ({owner}) stopped"
         rescued.append(row_to_job(conn.execute(Q["rescue"], (now, error, row[0])).fetchone()))
+    if any(job.status is JobStatus.PENDING for job in rescued):
+        conn.execute(Q["count_requeue"])
     return rescued
 
 

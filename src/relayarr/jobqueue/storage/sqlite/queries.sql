@@ -65,6 +65,19 @@ RETURNING id, type, payload, priority, status, attempts, max_attempts, run_at, c
           started_at, last_error, unique_key, parent_id, lease_owner, lease_token,
           lease_expires_at, rescues, NULL, NULL
 
+-- name: wake_mark
+-- What moves when work may have become due or events were appended (see wake.py): the
+-- largest id in either table (an add raises it, finishing a job moves it, not changes it),
+-- the requeue count, and the largest event id.
+SELECT max(coalesce((SELECT max(id) FROM job_queue), 0),
+           coalesce((SELECT max(id) FROM job_history), 0)),
+       (SELECT count FROM requeues),
+       (SELECT max(id) FROM event_log)
+
+-- name: count_requeue
+-- A job went back to pending: wakes other processes' workers (see wake_mark).
+UPDATE requeues SET count = count + 1
+
 -- name: next_due
 -- When the earliest pending job of the given types becomes due.
 SELECT min(run_at) FROM job_queue
