@@ -21,7 +21,10 @@ from pipeline_world import (
 )
 
 from relayarr.jobqueue import Job, JobStatus
+from relayarr.library.roots import RootKind
 from relayarr.pipeline import NOTIFY_PLAYERS, SCAN_MOVIE, SCAN_SERIES
+from relayarr.pipeline.jobs import ScanReason, ScanRequest
+from relayarr.pipeline.scan import add_scan
 
 S02E03 = "Severance - S02E03 - Who Is Alive [WEBDL-2160p].mkv"
 S02E04 = "Severance - S02E04 - Woe's Hollow [WEBDL-2160p].mkv"
@@ -323,3 +326,23 @@ async def test_a_root_whose_anchor_is_missing_waits_without_failing(tmp_path: Pa
         done = await w.queue.get_job(job.id)
         assert done.status is JobStatus.COMPLETED
         assert len(await w.jobs(SCAN_MOVIE)) == 1
+
+
+async def test_an_event_during_a_running_scan_queues_one_more_scan_behind_it(
+    tmp_path: Path,
+) -> None:
+    async with world(tmp_path, settle_seconds=0.0) as w:
+        folder = w.arrival(ARRIVAL_NEW)
+        library = w.services.library
+        assert library is not None
+        request = ScanRequest(str(folder), str(w.movies), ScanReason.MANUAL)
+        first = await add_scan(w.queue, library, request, kind=RootKind.MOVIES)
+        # A worker has claimed it and may already have read the folder.
+        (running,) = await w.storage.claim("elsewhere", [SCAN_MOVIE], 1, 30.0)
+        assert running.id == first.id
+        behind = await add_scan(w.queue, library, request, kind=RootKind.MOVIES)
+        assert behind.id != first.id
+        assert behind.status is JobStatus.PENDING
+        # More events while that one waits coalesce into it.
+        again = await add_scan(w.queue, library, request, kind=RootKind.MOVIES)
+        assert again.id == behind.id
