@@ -6,7 +6,9 @@
     ├── ConfigError           the configuration is unusable (names the file/variable and key)
     ├── AppError              relayarr could not be put together (bad --import, clashing handler)
     ├── InputError            a command-line value that cannot be used
-    │   └── DurationError     a duration that is not <number><unit>...
+    │   ├── DurationError     a duration that is not <number><unit>...
+    │   └── ChangeInvalid     a media change (a notify-players payload) that cannot be used
+    ├── WaitFailed            ``scan --wait``: a job of the chain failed, or it did not end in time
     ├── LibraryError          the media library refuses a path, or cannot be read or stored
     │   ├── LibraryNotConfigured  no [[library.roots]] is configured
     │   ├── ItemNotFound      no movie or series with that id
@@ -28,10 +30,6 @@
     │       ├── UnsafePath           a name that would leave the item's folder
     │       ├── NfoMalformed         an existing NFO relayarr cannot read: left untouched
     │       └── ArtworkRejected      an image too large, not an image, or not downloadable
-    │   ├── DurationError     a duration that is not <number><unit>...
-    │   └── ChangeInvalid     a media change (a notify-players payload) that cannot be used
-    ├── MoveRefused           ``queue move`` will not copy a queue that workers are using
-    ├── PayloadInvalid        a webhook body that does not fit the *arr schema (names the field)
     ├── PlayerError           a media player could not be told (names the player)
     │   ├── PlayerPathError   a path maps into none of the player's libraries (names the path)
     │   ├── PlayerUnreachable connection refused, reset or timed out
@@ -80,6 +78,11 @@ class DurationError(InputError, ValueError):
 
 class ChangeInvalid(InputError):
     """A media change (a ``notify-players`` payload) that cannot be used; names the field."""
+
+
+class WaitFailed(RelayarrError):
+    """``relayarr scan --wait`` followed a chain that ended with a failed or cancelled job
+    (the message names it and its error), or that did not end within ``--timeout``."""
 
 
 @dataclass(frozen=True, slots=True)

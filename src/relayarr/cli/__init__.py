@@ -13,7 +13,16 @@ from __future__ import annotations
 
 import typer
 
-from relayarr.cli import config_cmd, enqueue, jobs, players_cmd, queue_cmd, serve, worker
+from relayarr.cli import (
+    config_cmd,
+    enqueue,
+    jobs,
+    players_cmd,
+    queue_cmd,
+    scan_cmd,
+    serve,
+    worker,
+)
 from relayarr.cli.base import app
 from relayarr.errors import RelayarrError
 from relayarr.jobqueue import JobQueueError
@@ -47,6 +56,7 @@ __all__ = [
     "main",
     "players_cmd",
     "queue_cmd",
+    "scan_cmd",
     "serve",
     "worker",
 ]

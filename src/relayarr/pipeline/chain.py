@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from relayarr.jobqueue import Job, JobNotFound, JobQuery, JobQueue
+from relayarr.jobqueue import Job, JobNotFound, JobQuery, JobQueue, JSONObject, JSONValue
 
 MAX_DEPTH = 20
 MAX_NODES = 300
@@ -41,6 +41,25 @@ class Node:
     @property
     def size(self) -> int:
         return sum(1 for _ in self.walk())
+
+    def to_json(self) -> JSONObject:
+        """The tree as JSON (each job without its payload, which can be large: a
+        webhook's whole body)."""
+        job = self.job
+        children: list[JSONValue] = [child.to_json() for child in self.children]
+        return {
+            "id": job.id,
+            "type": job.type,
+            "status": job.status.value,
+            "attempts": job.attempts,
+            "max_attempts": job.max_attempts,
+            "run_at": job.run_at.isoformat(),
+            "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+            "last_error": job.last_error,
+            "result": job.result,
+            "children": children,
+            "more": self.more,
+        }
 
     @property
     def finished(self) -> bool:
