@@ -11,6 +11,7 @@ of the session with other tests. Deadlines only stop a broken run from hanging.
 from __future__ import annotations
 
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -166,3 +167,82 @@ def test_a_movie_delete_removes_the_movie_from_kodi(
 def library_folders(server: Server) -> set[str]:
     listed = server.client.get("/api/v1/library/movies", params={"limit": 500}).json()
     return {item["folder"] for item in listed["items"]}
+
+
+def kodi_idle(kodi: KodiServer, seconds: float = 2.0) -> None:
+    """Return once Kodi has not been scanning for ``seconds``."""
+    quiet_since = time.monotonic()
+    while time.monotonic() - quiet_since < seconds:
+        if kodi.rpc("XBMC.GetInfoBooleans", {"booleans": ["Library.IsScanning"]}) != {
+            "Library.IsScanning": False
+        }:
+            quiet_since = time.monotonic()
+        time.sleep(0.1)
+
+
+def test_an_upgrade_replaces_the_file_in_kodi(server: Server, site: Site, kodi: KodiServer) -> None:
+    title = f"Upgraded {uuid.uuid4().hex[:6]}"
+    folder, old = new_movie(site, title)
+    first = server.finished(server.webhook("radarr", radarr_import(folder, old)))
+    assert [r["outcome"] for r in told(first)] == ["ok"]
+    # Kodi records a folder's state a moment after it lists the folder's item; a folder
+    # changed within that moment looks unchanged to every later scan. An upgrade comes
+    # hours after the import in life: here, let Kodi finish with the folder first.
+    kodi_idle(kodi)
+    # Radarr: the better release lands beside the old one, the old one is deleted, then
+    # Download with isUpgrade and deletedFiles.
+    new = f"{folder}.REMASTERED.2160p.mkv"
+    site.file(site.movies / folder / new, b"\1" * 128)
+    (site.movies / folder / old).unlink()
+    body = radarr_import(folder, new)
+    body["isUpgrade"] = True
+    body["deletedFiles"] = [
+        {"id": 1, "relativePath": old, "path": f"{ARR_MOVIES}/{folder}/{old}", "size": 64}
+    ]
+    detail = server.finished(server.webhook("radarr", body))
+    results = told(detail)
+    assert [r["outcome"] for r in results] == ["ok", "ok"], results
+    assert in_kodi(kodi, kodi.movies / folder / new) == [title]
+    assert in_kodi(kodi, kodi.movies / folder / old) == []
+
+
+def test_an_episode_file_delete_removes_the_episode_from_kodi(
+    server: Server, site: Site, kodi: KodiServer
+) -> None:
+    show = f"Show {uuid.uuid4().hex[:6]}"
+    season = site.tv / show / "Season 01"
+    site.file(site.tv / show / "tvshow.nfo", f"<tvshow><title>{show}</title></tvshow>")
+    for n in (1, 2):  # the local scraper reads each episode's own NFO
+        site.file(season / f"{show} - S01E0{n}.mkv")
+        site.file(
+            season / f"{show} - S01E0{n}.nfo",
+            f"<episodedetails><title>Part {n}</title><season>1</season>"
+            f"<episode>{n}</episode></episodedetails>",
+        )
+
+    def episode_body(n: int, fixture_name: str) -> dict[str, Any]:
+        body = fixture(fixture_name)
+        body["series"].update(title=show, path=f"{ARR_TV}/{show}")
+        body["episodes"][0].update(seasonNumber=1, episodeNumber=n)
+        name = f"Season 01/{show} - S01E0{n}.mkv"
+        body["episodeFile"].update(relativePath=name, path=f"{ARR_TV}/{show}/{name}")
+        return body
+
+    added = server.finished(
+        server.webhook("sonarr", episode_body(1, "sonarr/download_episode_file.json"))
+    )
+    assert [r["outcome"] for r in told(added)] == ["ok"]
+
+    def files() -> set[str]:
+        return {str(e["file"]) for e in kodi.episodes_in_library() if e["showtitle"] == show}
+
+    assert files() == {
+        str(kodi.tvshows / show / "Season 01" / f"{show} - S01E0{n}.mkv") for n in (1, 2)
+    }
+    (season / f"{show} - S01E01.mkv").unlink()
+    detail = server.finished(
+        server.webhook("sonarr", episode_body(1, "sonarr/episode_file_delete.json"))
+    )
+    assert detail["job"]["result"]["action"] == "remove"
+    assert [r["outcome"] for r in told(detail)] == ["ok"]
+    assert files() == {str(kodi.tvshows / show / "Season 01" / f"{show} - S01E02.mkv")}
