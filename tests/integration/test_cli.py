@@ -131,7 +131,14 @@ def test_migrate_creates_the_database_and_can_run_again(cli: Cli, db: Path) -> N
     assert db.is_file()
     assert str(db) in first.stdout
     again = cli.json("migrate")
-    assert again == {"engine": "sqlite", "where": str(db), "schema": "up to date"}
+    # The library database is migrated too; with no data_dir set it lies in ./data.
+    assert again == {
+        "engine": "sqlite",
+        "where": str(db),
+        "schema": "up to date",
+        "library": {"where": "sqlite:///data/library.db", "revision": "0001"},
+    }
+    assert (cli.cwd / "data" / "library.db").is_file()
 
 
 def test_default_database_is_under_data(tmp_path: Path) -> None:

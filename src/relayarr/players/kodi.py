@@ -11,7 +11,8 @@ a missing source blocks the HTTP request on a modal dialog), then verifies the i
 gone. Kodi limits a clean to a directory only when the directory's own content matches
 the clean's: a movie folder's is "movies", but a show's folder is "seasons" and a season's
 "episodes", which no clean accepts (Kodi quietly cleans nothing); so an episode's removal
-cleans the tvshows source that holds it, the narrowest directory Kodi allows. Kodi's scans are asynchronous and answer "OK" at once, whatever the folder.
+cleans the tvshows source that holds it, the narrowest directory Kodi allows. Kodi's
+scans are asynchronous and answer "OK" at once, whatever the folder.
 """
 
 from __future__ import annotations
