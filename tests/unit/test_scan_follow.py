@@ -91,10 +91,26 @@ def test_results_are_read_for_each_type_and_shown_raw_otherwise() -> None:
                 "removed_count": 2,
             },
             {"root": "/tv", "skipped": "unavailable: /tv/.anchor is missing"},
+            {
+                "root": "/4k",
+                "first_pass": True,
+                "new_count": 2,
+                "changed_count": 0,
+                "removed_count": 0,
+            },
+            {
+                "root": "/kids",
+                "first_pass": True,
+                "new_count": 0,
+                "changed_count": 0,
+                "removed_count": 0,
+            },
         ]
     }
     assert did(job(3, "reconcile", JobStatus.COMPLETED, result=reconciled)) == (
-        "/m: 1 new, 0 changed, 2 removed; /tv: unavailable: /tv/.anchor is missing"
+        "/m: 1 new, 0 changed, 2 removed; /tv: unavailable: /tv/.anchor is missing; "
+        "/4k: 2 new, 0 changed, 0 removed (first pass: recorded, players not told); "
+        "/kids: 0 new, 0 changed, 0 removed"
     )
     assert did(job(4, "my-own-type", JobStatus.COMPLETED, result={"n": 1})) == '{"n": 1}'
     # A result of another shape than the type's is shown raw rather than failing.

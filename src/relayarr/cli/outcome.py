@@ -112,7 +112,9 @@ def _reconcile(result: Mapping[str, JSONValue]) -> str:
             parts.append(f"{root['root']}: {root.get('skipped') or root.get('error')}")
             continue
         counts = ", ".join(f"{root[f'{kind}_count']} {kind}" for kind in _CHANGE_KINDS)
-        first = " (first pass: recorded, players not told)" if root.get("first_pass") else ""
+        # The first pass over a root records what the players already hold.
+        baseline = root.get("first_pass") and _count(root.get("new_count"))
+        first = " (first pass: recorded, players not told)" if baseline else ""
         parts.append(f"{root['root']}: {counts}{first}")
     return "; ".join(parts) or "no library roots"
 
