@@ -26,6 +26,7 @@ from relayarr.config import Settings, load_settings
 from relayarr.jobqueue import Job, JobQuery, open_storage
 from relayarr.library.db.migrate import migrate as migrate_library
 from serve_process import relayarr_command
+from servers import postgres_database, redis_server
 
 pytestmark = pytest.mark.slow
 
@@ -124,7 +125,9 @@ class Library:
                     process.wait()
 
 
-def make_library(tmp: Path, *, roots: bool = True, anchor: str | None = None) -> Library:
+def make_library(
+    tmp: Path, *, roots: bool = True, anchor: str | None = None, queue_url: str | None = None
+) -> Library:
     movies, tv = tmp / "srv" / "movies", tmp / "srv" / "tv"
     movies.mkdir(parents=True)
     tv.mkdir(parents=True)
@@ -133,6 +136,7 @@ def make_library(tmp: Path, *, roots: bool = True, anchor: str | None = None) ->
 data_dir = {json.dumps(str(tmp / "data"))}
 [queue]
 poll_interval = 0.1
+{f"url = {json.dumps(queue_url)}" if queue_url else ""}
 [library]
 settle_seconds = 0
 reconcile_every = "0"
@@ -309,6 +313,30 @@ def test_scan_all_waits_for_every_scan_it_set_off(lib: Library) -> None:
     assert roots[str(lib.tv)]["new"] == ["Severance"]
     scans = sorted((child["type"], child["status"]) for child in chain["children"])
     assert scans == [("scan-movie", "completed"), ("scan-series", "completed")]
+
+
+@pytest.mark.parametrize("engine", ["postgresql", "redis"])
+def test_wait_follows_the_chain_on_a_server_queue(tmp_path: Path, engine: str) -> None:
+    with server_queue(engine) as url:
+        lib = make_library(tmp_path, queue_url=url)
+        folder = lib.movie()
+        with lib.worker():
+            result = lib.ok("scan", str(folder), "--wait", "--json")
+        document = json.loads(result.stdout)
+        assert document["outcome"] == "completed"
+        chain = document["chain"]
+        assert [chain["type"], chain["children"][0]["type"]] == ["scan-movie", "notify-players"]
+        assert url not in result.stdout + result.stderr
+
+
+@contextmanager
+def server_queue(engine: str) -> Iterator[str]:
+    """A fresh queue URL on the tests' throwaway PostgreSQL or Redis."""
+    if engine == "redis":
+        yield redis_server().fresh_url()
+        return
+    with postgres_database() as (server, name):
+        yield server.url(name)
 
 
 def test_a_failed_job_in_the_chain_fails_the_command_naming_it(lib: Library) -> None:
