@@ -40,12 +40,15 @@ check: $(STAMP)
 	$(BIN)/mypy
 
 # wrk drives the webhook benchmark's highest rate (the Python client would take CPU the
-# server needs on a small machine); without it the benchmark falls back and says so.
+# server needs on a small machine); without it the benchmark falls back and says so. The
+# pipeline benchmark tells the tests' headless Kodi.
 bench: $(STAMP)
 	bash scripts/ensure-wrk.sh
+	bash scripts/ensure-kodi.sh
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.webhooks
 	$(BIN)/python -m benchmarks.library
+	$(BIN)/python -m benchmarks.pipeline
 
 # After editing dependencies in pyproject.toml: resolve the lock again, changing as little
 # as it can.

@@ -8,6 +8,7 @@
     ├── InputError            a command-line value that cannot be used
     │   ├── DurationError     a duration that is not <number><unit>...
     │   └── ChangeInvalid     a media change (a notify-players payload) that cannot be used
+    ├── WaitFailed            ``scan --wait``: a job of the chain failed, or it did not end in time
     ├── LibraryError          the media library refuses a path, or cannot be read or stored
     │   ├── LibraryNotConfigured  no [[library.roots]] is configured
     │   ├── ItemNotFound      no movie or series with that id
@@ -81,6 +82,11 @@ class DurationError(InputError, ValueError):
 
 class ChangeInvalid(InputError):
     """A media change (a ``notify-players`` payload) that cannot be used; names the field."""
+
+
+class WaitFailed(RelayarrError):
+    """``relayarr scan --wait`` followed a chain that ended with a failed or cancelled job
+    (the message names it and its error), or that did not end within ``--timeout``."""
 
 
 @dataclass(frozen=True, slots=True)

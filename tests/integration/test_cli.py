@@ -135,6 +135,7 @@ def test_migrate_creates_the_database_and_can_run_again(cli: Cli, db: Path) -> N
     assert again == {"engine": "sqlite", "where": str(db), "schema": "up to date"}
     assert library["where"].endswith("library.db")
     assert library["revision"]
+    assert (cli.cwd / "data" / "library.db").is_file()
 
 
 def test_default_database_is_under_data(tmp_path: Path) -> None:

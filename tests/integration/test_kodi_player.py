@@ -162,6 +162,42 @@ async def test_a_removed_movie_is_cleaned_from_its_folder_only(
     assert movie_titles(kodi, kodi.movies / Path(keep.folder).name) == ["Kept"]
 
 
+async def test_a_removed_episode_and_a_removed_show_are_cleaned(
+    kodi: KodiServer, notifier: KodiNotifier
+) -> None:
+    # Kodi cleans no directory below a tvshows source (a show's folder has the content
+    # "seasons", a season's "episodes"): the clean must go through the source.
+    show = f"Clean {uuid.uuid4().hex[:6]}"
+    season = kodi.tvshows / show / "Season 01"
+    season.mkdir(parents=True)
+    (kodi.tvshows / show / "tvshow.nfo").write_text(f"<tvshow><title>{show}</title></tvshow>")
+    for n in (1, 2):
+        (season / f"{show} - S01E0{n}.mkv").write_bytes(b"\0" * 2048)
+        (season / f"{show} - S01E0{n}.nfo").write_text(
+            f"<episodedetails><title>Part {n}</title><season>1</season>"
+            f"<episode>{n}</episode></episodedetails>"
+        )
+    local = f"{LOCAL_TV}/{show}"
+    [added] = await notifier.notify([MediaChange(Action.ADDED, Kind.EPISODE, local, None, show)])
+    assert added.outcome is Outcome.OK, added.message
+
+    def episodes() -> list[str]:
+        listed = kodi.episodes_in_library()
+        return sorted(Path(str(e["file"])).name for e in listed if e["showtitle"] == show)
+
+    assert episodes() == [f"{show} - S01E01.mkv", f"{show} - S01E02.mkv"]
+    (season / f"{show} - S01E01.mkv").unlink()
+    file = f"{local}/Season 01/{show} - S01E01.mkv"
+    gone = MediaChange(Action.REMOVED, Kind.EPISODE, local, file, show)
+    [delivery] = await notifier.notify([gone])
+    assert delivery.outcome is Outcome.OK, delivery.message
+    assert episodes() == [f"{show} - S01E02.mkv"]
+    shutil.rmtree(kodi.tvshows / show)
+    [whole] = await notifier.notify([MediaChange(Action.REMOVED, Kind.EPISODE, local, None, show)])
+    assert whole.outcome is Outcome.OK, whole.message
+    assert episodes() == []
+
+
 async def test_a_changed_movie_is_refreshed_from_its_new_nfo(
     kodi: KodiServer, notifier: KodiNotifier
 ) -> None:

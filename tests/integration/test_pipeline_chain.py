@@ -333,16 +333,14 @@ async def test_an_event_during_a_running_scan_queues_one_more_scan_behind_it(
 ) -> None:
     async with world(tmp_path, settle_seconds=0.0) as w:
         folder = w.arrival(ARRIVAL_NEW)
-        library = w.services.library
-        assert library is not None
         request = ScanRequest(str(folder), str(w.movies), ScanReason.MANUAL)
-        first = await add_scan(w.queue, library, request, kind=RootKind.MOVIES)
+        first = await add_scan(w.queue, request, kind=RootKind.MOVIES, settle=0.0)
         # A worker has claimed it and may already have read the folder.
         (running,) = await w.storage.claim("elsewhere", [SCAN_MOVIE], 1, 30.0)
         assert running.id == first.id
-        behind = await add_scan(w.queue, library, request, kind=RootKind.MOVIES)
+        behind = await add_scan(w.queue, request, kind=RootKind.MOVIES, settle=0.0)
         assert behind.id != first.id
         assert behind.status is JobStatus.PENDING
         # More events while that one waits coalesce into it.
-        again = await add_scan(w.queue, library, request, kind=RootKind.MOVIES)
+        again = await add_scan(w.queue, request, kind=RootKind.MOVIES, settle=0.0)
         assert again.id == behind.id

@@ -20,6 +20,7 @@ from relayarr.cli import (
     library_cmd,
     players_cmd,
     queue_cmd,
+    scan_cmd,
     serve,
     worker,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "main",
     "players_cmd",
     "queue_cmd",
+    "scan_cmd",
     "serve",
     "worker",
 ]

@@ -203,6 +203,15 @@ def _item_folders(root: str) -> Iterator[str]:
                 continue
 
 
+def count_item_folders(root: LibraryRoot) -> int:
+    """How many item folders the root holds now (what a pass will examine), for progress;
+    blocking file-system work. 0 when the root cannot be listed."""
+    try:
+        return sum(1 for _ in _item_folders(str(root.path)))
+    except OSError:
+        return 0
+
+
 def _vanished(folders: list[str]) -> list[str]:
     """The folders that no longer exist as folders. Any other error (EIO, a stale NFS
     handle) is no proof of absence, so it does not count as removed."""
@@ -230,4 +239,5 @@ __all__ = [
     "ReconcileStats",
     "Reconciler",
     "SignatureSource",
+    "count_item_folders",
 ]

@@ -10,12 +10,19 @@ schedule runs per deployment however many processes have workers; and one asked 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
 from relayarr.arr.media import MediaKind
 from relayarr.jobqueue import Complete, Job, JobQueue, JobSpec, JSONValue, PermanentFailure
-from relayarr.library.reconcile import ChangeKind, Reconciler
+from relayarr.library.reconcile import (
+    ChangeKind,
+    Progress,
+    Reconciler,
+    ReconcileStats,
+    count_item_folders,
+)
 from relayarr.library.roots import LibraryRoot, RootKind
 from relayarr.pipeline.context import Library, PipelineContext
 from relayarr.pipeline.jobs import (
@@ -68,7 +75,8 @@ async def handle_reconcile(ctx: PipelineContext, job: Job) -> Complete:
     for index, root in enumerate(roots):
         ctx.queue.progress(job, index / len(roots), f"reconciling {root.path}")
         try:
-            summary, specs = await _reconcile_root(library, root, job)
+            report = _progress_reporter(ctx.queue, job, index, len(roots), root)
+            summary, specs = await _reconcile_root(library, root, await report)
         except Exception as exc:  # one root's failure must not stop the schedule
             log.warning("root not reconciled", extra={"root": str(root.path), "error": str(exc)})
             summary, specs = {"root": str(root.path), "error": str(exc)}, []
@@ -87,8 +95,26 @@ async def handle_reconcile(ctx: PipelineContext, job: Job) -> Complete:
     return Complete(result={"roots": summaries}, follow_ups=follow_ups)
 
 
+async def _progress_reporter(
+    queue: JobQueue, job: Job, index: int, count: int, root: LibraryRoot
+) -> Progress:
+    """A progress callback for the pass over ``root``, the ``index``-th of ``count``:
+    the share of the root's folders examined so far, and what was found."""
+    total = await asyncio.to_thread(count_item_folders, root)
+
+    def report(stats: ReconcileStats) -> None:
+        share = min(1.0, stats.folders / total) if total else 1.0
+        message = (
+            f"{root.path}: {stats.folders:,} of {total:,} folders, {stats.new:,} new, "
+            f"{stats.changed:,} changed, {stats.removed:,} removed"
+        )
+        queue.progress(job, min(1.0, (index + share) / count), message)
+
+    return report
+
+
 async def _reconcile_root(
-    library: Library, root: LibraryRoot, job: Job
+    library: Library, root: LibraryRoot, progress: Progress
 ) -> tuple[dict[str, JSONValue], list[JobSpec]]:
     missing = root.missing()
     if missing is not None:
@@ -99,7 +125,7 @@ async def _reconcile_root(
     removals: list[MediaChange] = []
     first_pass = not await _has_items(library, root)
     reason = ScanReason.BASELINE if first_pass else ScanReason.RECONCILE
-    async for found_change in Reconciler(library.store).changes(root):
+    async for found_change in Reconciler(library.store).changes(root, progress):
         found[found_change.kind].append(found_change.folder)
         if found_change.kind is ChangeKind.REMOVED:
             if kind is MediaKind.MOVIE:

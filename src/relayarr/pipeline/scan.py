@@ -44,20 +44,18 @@ def scan_type(kind: RootKind) -> str:
 
 async def add_scan(
     queue: JobQueue,
-    library: Library,
     request: ScanRequest,
     *,
     kind: RootKind,
+    settle: float,
     parent_id: int | None = None,
-    delay: float | None = None,
 ) -> Job:
     """Enqueue a scan of ``request.folder``, coalescing with one already waiting for it.
 
-    The scan waits ``delay`` (default ``settle_seconds``) after the last request for its
-    folder. A scan already running may have read the folder before this change, so then
-    one more waits behind it instead.
+    The scan waits ``settle`` seconds (``library.settle_seconds`` for webhooks, 0 for a
+    manual scan) after the last request for its folder. A scan already running may have
+    read the folder before this change, so then one more waits behind it instead.
     """
-    settle = library.settle_seconds if delay is None else delay
     job_type = scan_type(kind)
     key = request.unique_key()
     payload = request.to_json()
@@ -151,13 +149,14 @@ def scan_changes(
     to learn the show); a known one is changed, with its one new or changed video named
     when there is exactly one; videos that went (an upgrade's old file, a rename's old
     name) are removed each, which makes Kodi clean them from that folder only. A scan a
-    webhook asked for tells the players even when the files look unchanged (the *arr says
-    something happened); a reconciliation tells them only of real differences, and the
+    webhook or a person asked for tells the players even when the files look unchanged
+    (the *arr says something happened; a person scans a folder by hand mostly because a
+    player missed it); a reconciliation tells them only of real differences, and the
     first pass over a root (a library the players already hold) tells them nothing.
     """
     if request.reason is ScanReason.BASELINE:
         return []
-    if recorded.unchanged and request.reason is not ScanReason.WEBHOOK:
+    if recorded.unchanged and request.reason is ScanReason.RECONCILE:
         return []
     folder = Path(request.folder)
     event = request.event

@@ -75,7 +75,13 @@ async def _scan(ctx: PipelineContext, library: Library, job: Job, event: MediaEv
         hint=str(item.files[0]) if item.files else None,
         event=event,
     )
-    scan = await add_scan(ctx.queue, library, request, kind=item.root.kind, parent_id=job.id)
+    scan = await add_scan(
+        ctx.queue,
+        request,
+        kind=item.root.kind,
+        settle=library.settle_seconds,
+        parent_id=job.id,
+    )
     return {
         "action": "scan",
         "folder": request.folder,

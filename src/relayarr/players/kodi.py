@@ -8,7 +8,11 @@ A change to an item Kodi already has refreshes that item (``VideoLibrary.Refresh
 or ``RefreshEpisode``), which re-reads its NFO. A removal runs ``VideoLibrary.Clean``
 limited to the folder, with ``showdialogs: false`` (with dialogs on, a clean that finds
 a missing source blocks the HTTP request on a modal dialog), then verifies the item is
-gone. Kodi's scans are asynchronous and answer "OK" at once, whatever the folder.
+gone. Kodi limits a clean to a directory only when the directory's own content matches
+the clean's: a movie folder's is "movies", but a show's folder is "seasons" and a season's
+"episodes", which no clean accepts (Kodi quietly cleans nothing); so an episode's removal
+cleans the tvshows source that holds it, the narrowest directory Kodi allows. Kodi's
+scans are asynchronous and answer "OK" at once, whatever the folder.
 """
 
 from __future__ import annotations
@@ -81,7 +85,8 @@ class KodiNotifier:
         source = await self._source_for(folder)
         targets = [None if c.file is None else self._to_player(c.file) for c in changes]
         if first.action is Action.REMOVED:
-            return await self._clean(first.kind, folder, targets)
+            scope = folder if first.kind is Kind.MOVIE else as_directory(source)
+            return await self._clean(first.kind, folder, scope, targets)
         if first.action is Action.CHANGED:
             await self._refresh_known(first.kind, folder, targets)
         return await self._scan(first.kind, folder, source, targets)
@@ -137,9 +142,13 @@ class KodiNotifier:
             if any(target is None or same_file(item.file, target) for target in targets):
                 await self._rpc.call(method, {id_key: item.id, "ignorenfo": False})
 
-    async def _clean(self, kind: Kind, folder: str, targets: list[str | None]) -> list[Delivery]:
+    async def _clean(
+        self, kind: Kind, folder: str, scope: str, targets: list[str | None]
+    ) -> list[Delivery]:
+        """Clean ``scope`` (the folder, or for episodes its source), then verify that the
+        targets under ``folder`` are gone."""
         started = time.monotonic()
-        params = {"showdialogs": False, "content": _CONTENT[kind], "directory": folder}
+        params = {"showdialogs": False, "content": _CONTENT[kind], "directory": scope}
         await self._rpc.call("VideoLibrary.Clean", params)
 
         async def all_gone() -> bool:
@@ -151,12 +160,12 @@ class KodiNotifier:
         return [
             Delivery(
                 Outcome.FAILED,
-                f"cleaned {folder!r}, but Kodi still lists {_what(kind, target, folder)} "
+                f"cleaned {scope!r}, but Kodi still lists {_what(kind, target, folder)} "
                 "(does Kodi see the file gone?)",
             )
             if target in left
             else Delivery(
-                Outcome.OK, f"cleaned {folder!r}; gone from Kodi's library in {took:.1f} s"
+                Outcome.OK, f"cleaned {scope!r}; gone from Kodi's library in {took:.1f} s"
             )
             for target in targets
         ]

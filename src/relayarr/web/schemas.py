@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from relayarr.jobqueue import BreakerState, Job, JobStatus, QueueStats
 from relayarr.jobqueue.models import DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY
+from relayarr.pipeline.chain import Node
 
 MAX_BULK = 1000
 
@@ -73,13 +74,54 @@ class JobPage(_Out):
     next_cursor: int | None
 
 
+class ChainNodeOut(_Out):
+    """One job of a chain and the follow-ups it added, oldest first; ``more`` is true
+    where jobs were left out (the tree is bounded)."""
+
+    id: int
+    type: str
+    status: JobStatus
+    attempts: int
+    max_attempts: int
+    run_at: datetime
+    created_at: datetime
+    finished_at: datetime | None
+    last_error: str | None
+    result: JsonValue
+    children: list[ChainNodeOut]
+    more: bool
+
+    @classmethod
+    def of(cls, node: Node) -> ChainNodeOut:
+        job = node.job
+        return cls(
+            id=job.id,
+            type=job.type,
+            status=job.status,
+            attempts=job.attempts,
+            max_attempts=job.max_attempts,
+            run_at=job.run_at,
+            created_at=job.created_at,
+            finished_at=job.finished_at,
+            last_error=job.last_error,
+            result=job.result,
+            children=[cls.of(child) for child in node.children],
+            more=node.more,
+        )
+
+
 class JobDetail(_Out):
-    """A job with its parent and its first children (follow-up jobs it created)."""
+    """A job with its parent, its first children (follow-up jobs it created), and its
+    ``chain``: the tree of every job it set off, itself at the root (a webhook's scan,
+    the scan's notify-players...), bounded to a few hundred jobs; ``chain_finished`` is
+    true once every job of it is finished and none can join."""
 
     job: JobOut
     parent: JobOut | None
     children: list[JobOut]
     more_children: bool
+    chain: ChainNodeOut
+    chain_finished: bool
 
 
 class EnqueueRequest(BaseModel):

@@ -23,6 +23,7 @@ from relayarr.jobqueue import (
     JobSpec,
     JobStatus,
 )
+from relayarr.pipeline.chain import descendants
 from relayarr.web.auth import RequireKey
 from relayarr.web.context import WebContext, context
 from relayarr.web.listing import SCAN_BUDGET, Filters, list_filtered
@@ -30,6 +31,7 @@ from relayarr.web.schemas import (
     BulkError,
     BulkRetryRequest,
     BulkRetryResult,
+    ChainNodeOut,
     EnqueueRequest,
     EnqueueResult,
     ErrorOut,
@@ -101,7 +103,8 @@ def _naive(name: str) -> RequestValidationError:
     "/{job_id}", response_model=JobDetail, responses=_NOT_FOUND, summary="One job in detail"
 )
 async def show_job(ctx: Ctx, job_id: JobIdParam) -> JobDetail:
-    """The job (attempts, last error, result), its parent, and its first children."""
+    """The job (attempts, last error, result), its parent, its first children, and the
+    chain of every job it set off."""
     job = await ctx.queue.get_job(job_id)
     parent: Job | None = None
     if job.parent_id is not None:
@@ -110,11 +113,14 @@ async def show_job(ctx: Ctx, job_id: JobIdParam) -> JobDetail:
         except JobNotFound:
             parent = None  # pruned from history
     children = await ctx.queue.list_jobs(JobQuery(parent_id=job.id, limit=CHILDREN_SHOWN))
+    chain = await descendants(ctx.queue, job)
     return JobDetail(
         job=JobOut.of(job),
         parent=JobOut.of(parent) if parent is not None else None,
         children=[JobOut.of(child) for child in children.jobs],
         more_children=children.next_cursor is not None,
+        chain=ChainNodeOut.of(chain),
+        chain_finished=chain.finished,
     )
 
 

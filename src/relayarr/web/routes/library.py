@@ -18,7 +18,6 @@ configured, 422 for a path outside every root, 404 for an unknown item or path).
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -26,15 +25,13 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from starlette.responses import JSONResponse
 
-from relayarr.errors import FolderMissing, ItemNotFound, LibraryNotConfigured
+from relayarr.errors import ItemNotFound, LibraryNotConfigured
 from relayarr.jobqueue import JSONObject, JSONValue
 from relayarr.library.db.records import ItemDetail, ItemKind, ItemSummary, Page
 from relayarr.library.results import to_json
-from relayarr.library.roots import Located
 from relayarr.pipeline import Library
 from relayarr.pipeline.edits import ItemEdit, edit_item, item_metadata
-from relayarr.pipeline.jobs import ScanReason, ScanRequest
-from relayarr.pipeline.scan import add_scan
+from relayarr.pipeline.manual import NO_LIBRARY, scan_path
 from relayarr.web.auth import RequireKey
 from relayarr.web.context import WebContext, context
 from relayarr.web.schemas import ErrorOut
@@ -73,40 +70,18 @@ class MappingTryIn(BaseModel):
 def library_of(ctx: WebContext) -> Library:
     library = ctx.services.library
     if library is None:
-        raise LibraryNotConfigured(
-            "no library is configured: add [[library.roots]] to the configuration"
-        )
+        raise LibraryNotConfigured(NO_LIBRARY)
     return library
 
 
 @router.post("/scan", status_code=202, responses=ERRORS, summary="Scan the folder holding a path")
 async def scan(body: ScanIn, ctx: Ctx) -> JSONResponse:
-    """Enqueue a scan of the movie or series folder that holds ``path``; a folder already
-    waiting for a scan is the same job. 202 with the job id."""
+    """Enqueue a scan, due now, of the movie or series folder that holds ``path``; a scan
+    already waiting for the folder is the same job. 202 with the job id, the folder, its
+    root and, while the root's mount is down, what is missing (the scan waits for it)."""
     library = library_of(ctx)
-    located, folder = await asyncio.to_thread(_manual_target, library, body.path)
-    request = ScanRequest(str(folder), str(located.root.path), ScanReason.MANUAL)
-    job = await add_scan(ctx.queue, library, request, kind=located.root.kind, delay=0)
-    content: JSONObject = {
-        "job_id": job.id,
-        "type": job.type,
-        "folder": str(folder),
-        "root": str(located.root.path),
-    }
-    return JSONResponse(content, status_code=202)
-
-
-def _manual_target(library: Library, path: str) -> tuple[Located, Path]:
-    located = library.roots.locate(path)
-    if not located.path.exists():
-        raise FolderMissing(f"{path} does not exist")
-    folder = located.item_folder
-    if folder is None:
-        raise FolderMissing(
-            f"{path} is the library root itself; name a movie or series folder in it, "
-            "or use `relayarr scan --all`"
-        )
-    return located, folder
+    manual = await scan_path(ctx.queue, library.roots, body.path)
+    return JSONResponse(manual.to_json(), status_code=202)
 
 
 @router.post(
