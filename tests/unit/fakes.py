@@ -1,8 +1,8 @@
 """A small in-memory Storage for the queue's unit tests: simple, obviously right, no I/O.
 
-It follows the Storage protocol's documented semantics (claim order, fenced writes,
-history, unique keys, reclaim with rescues) and counts every call so tests can check
-what the queue asked of storage. ``wait_for_change`` only sleeps: there is no other
+It passes the conformance suite every engine passes (test_fake_storage_contract.py), so
+it cannot drift from them, and counts every call so tests can check what the queue asked
+of storage. ``wait_for_change`` only sleeps: there is no other
 process to hear from.
 """
 
@@ -14,7 +14,7 @@ import json
 import secrets
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,11 +39,23 @@ from relayarr.jobqueue.storage import (
     Capabilities,
     ProgressCallback,
     Storage,
+    check_prune_arguments,
 )
 
 
 def _dt(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
+
+
+@dataclass
+class MemoryDatabase:
+    """What every handle on one in-memory "database" shares (the contract suite opens
+    several handles on one database, as processes share a file)."""
+
+    active: dict[JobId, Job] = field(default_factory=dict)
+    history: dict[JobId, Job] = field(default_factory=dict)
+    breakers: dict[str, BreakerState] = field(default_factory=dict)
+    next_id: int = 1
 
 
 class MemoryStorage:
@@ -53,18 +65,18 @@ class MemoryStorage:
         engine="memory", multi_process=False, multi_host=False, cross_process_events=False
     )
 
-    def __init__(self, clock: Clock | None = None) -> None:
+    def __init__(self, clock: Clock | None = None, *, database: MemoryDatabase | None = None):
         self._clock = clock or FakeClock()
-        self.active: dict[JobId, Job] = {}
-        self.history: dict[JobId, Job] = {}
-        self.breaker_states: dict[str, BreakerState] = {}
+        self._database = database or MemoryDatabase()
+        self.active = self._database.active
+        self.history = self._database.history
+        self.breaker_states = self._database.breakers
         self.calls: Counter[str] = Counter()
         self.fail_heartbeats = 0  # raise StorageBusy from this many heartbeats
         self.fail_claims = 0  # ... from this many claims
         self.fail_completes = 0  # ... from this many completes
         self.closed = False
         self.last_prune: tuple[float | None, int | None, tuple[JobStatus, ...]] | None = None
-        self._next_id = 1
 
     @property
     def clock(self) -> Clock:
@@ -90,14 +102,7 @@ class MemoryStorage:
         now = self._now()
         result: builtins.list[Added] = []
         for new in jobs:
-            holder = next(
-                (
-                    job
-                    for job in self.active.values()
-                    if new.unique_key is not None and job.unique_key == new.unique_key
-                ),
-                None,
-            )
+            holder = self._holder(new.unique_key)
             if holder is not None:
                 if (
                     new.debounce
@@ -108,8 +113,8 @@ class MemoryStorage:
                     self.active[holder.id] = holder
                 result.append(Added(holder, created=False))
                 continue
-            job_id = JobId(self._next_id)
-            self._next_id += 1
+            job_id = JobId(self._database.next_id)
+            self._database.next_id += 1
             job = Job(
                 id=job_id,
                 type=new.type,
@@ -126,6 +131,12 @@ class MemoryStorage:
             self.active[job_id] = job
             result.append(Added(job, created=True))
         return result
+
+    def _holder(self, unique_key: str | None) -> Job | None:
+        """The active job holding ``unique_key``, if any."""
+        if unique_key is None:
+            return None
+        return next((job for job in self.active.values() if job.unique_key == unique_key), None)
 
     # -- claiming and leases ---------------------------------------------------------------
 
@@ -270,6 +281,9 @@ class MemoryStorage:
             raise JobNotFound(job_id)
         if job.status is JobStatus.COMPLETED:
             raise InvalidTransition(f"job {job_id} completed")
+        holder = self._holder(job.unique_key)
+        if holder is not None:
+            raise InvalidTransition(f"job {holder.id} already holds unique key {job.unique_key!r}")
         del self.history[job_id]
         back = replace(
             job,
@@ -292,17 +306,27 @@ class MemoryStorage:
             expired = job.lease_expires_at is not None and job.lease_expires_at.timestamp() <= now
             if not expired and job.lease_owner not in dead_owners:
                 continue
-            if job.rescues + 1 > max_rescues:
-                rescued.append(
-                    self._archive(
-                        job,
-                        JobStatus.FAILED,
-                        rescues=job.rescues + 1,
-                        last_error="poison job: rescued too many times",
-                    )
+            rescues = job.rescues + 1
+            owner = job.lease_owner or "?"
+            if rescues > max_rescues:
+                error: str | None = (
+                    f"poison job: its worker died or lost the lease {rescues} times "
+                    f"(limit {max_rescues}); last owner {owner}"
+                )
+            elif job.attempts >= job.max_attempts:
+                error = (
+                    f"worker ({owner}) died or lost the lease during the last allowed "
+                    f"attempt ({job.attempts} of {job.max_attempts})"
                 )
             else:
-                rescued.append(self._to_pending(job, run_at=now, rescues=job.rescues + 1))
+                error = None
+            if error is not None:
+                rescued.append(
+                    self._archive(job, JobStatus.FAILED, rescues=rescues, last_error=error)
+                )
+                continue
+            note = job.last_error or f"rescued after its worker ({owner}) stopped"
+            rescued.append(self._to_pending(job, run_at=now, rescues=rescues, last_error=note))
         return rescued
 
     async def lease_owners(self) -> builtins.list[str]:
@@ -326,6 +350,8 @@ class MemoryStorage:
 
     async def list(self, query: JobQuery) -> Page:
         self.calls["list"] += 1
+        if not 1 <= query.limit <= 1000:
+            raise ValueError("limit must be from 1 to 1000")
         jobs = sorted(
             (
                 job
@@ -348,7 +374,22 @@ class MemoryStorage:
         for job in (*self.active.values(), *self.history.values()):
             counts.setdefault(job.type, Counter())[job.status.value] += 1
         by_type = {name: TypeStats(**dict(c)) for name, c in counts.items()}
-        return QueueStats(by_type=by_type, oldest_pending_age=None, finished_last_minute=0)
+        now = self._now()
+        due = [
+            job.run_at.timestamp()
+            for job in self.active.values()
+            if job.status is JobStatus.PENDING and job.run_at.timestamp() <= now
+        ]
+        finished = sum(
+            1
+            for job in self.history.values()
+            if job.finished_at is not None and job.finished_at.timestamp() >= now - 60.0
+        )
+        return QueueStats(
+            by_type=by_type,
+            oldest_pending_age=now - min(due) if due else None,
+            finished_last_minute=finished,
+        )
 
     async def prune(
         self,
@@ -359,6 +400,7 @@ class MemoryStorage:
         progress: ProgressCallback | None = None,
     ) -> int:
         self.calls["prune"] += 1
+        check_prune_arguments(keep, statuses)
         self.last_prune = (older_than, keep, tuple(statuses))
         doomed = {
             job.id
