@@ -51,7 +51,6 @@ class JobStatus(StrEnum):
         return not self.is_active
 
 
-ACTIVE_STATUSES = (JobStatus.PENDING, JobStatus.PROCESSING)
 TERMINAL_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
