@@ -75,6 +75,7 @@ class MemoryStorage:
         self.fail_heartbeats = 0  # raise StorageBusy from this many heartbeats
         self.fail_claims = 0  # ... from this many claims
         self.fail_completes = 0  # ... from this many completes
+        self.fail_gets = 0  # ... from this many gets
         self.closed = False
         self.last_prune: tuple[float | None, int | None, tuple[JobStatus, ...]] | None = None
 
@@ -343,6 +344,9 @@ class MemoryStorage:
 
     async def get(self, job_id: JobId) -> Job:
         self.calls["get"] += 1
+        if self.fail_gets:
+            self.fail_gets -= 1
+            raise StorageBusy("fake busy", where="memory")
         job = self.active.get(job_id) or self.history.get(job_id)
         if job is None:
             raise JobNotFound(job_id)

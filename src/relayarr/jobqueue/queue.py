@@ -25,7 +25,7 @@ from relayarr.jobqueue.breaker import BreakerPolicy
 from relayarr.jobqueue.bulk import paused_gc
 from relayarr.jobqueue.clock import Clock
 from relayarr.jobqueue.context import SERVICE
-from relayarr.jobqueue.errors import InvalidJob, JobQueueError, UnknownJobType
+from relayarr.jobqueue.errors import InvalidJob, JobNotFound, JobQueueError, UnknownJobType
 from relayarr.jobqueue.events import Event, EventBus, EventKind
 from relayarr.jobqueue.handlers import Handler, HandlerRegistry, JobSpec, Registration, seconds
 from relayarr.jobqueue.models import (
@@ -216,22 +216,34 @@ class JobQueue:
             debounce=debounce,
             parent_id=parent_id,
         )
-        added = await self.storage.add([new])
-        self.announce(added)
-        return added[0].job
+        [added] = await self._store([new])
+        return added.job
+
+    async def add(self, spec: JobSpec) -> Added:
+        """Store one job as :meth:`add_job` does, saying whether it is new.
+
+        ``created`` is false when an active job already held ``spec.unique_key``: that job
+        is returned (its run_at pushed later under ``debounce``), and nothing is stored.
+
+        >>> added = await queue.add(JobSpec("scan-movie", {"path": "/m"}, unique_key="/m"))
+        ... # doctest: +SKIP
+        >>> added.job.id, added.created  # doctest: +SKIP
+        (7, True)
+        """
+        [added] = await self._store(self.prepare_specs((spec,), self.clock.now()))
+        return added
 
     async def add_jobs(self, specs: Iterable[JobSpec]) -> list[Job]:
         """Store many jobs in one transaction, all or none; returns them in order."""
         new = self.prepare_specs(specs, self.clock.now())
         if not new:
             return []
+        return [item.job for item in await self._store(new)]
+
+    async def _store(self, new: Sequence[NewJob]) -> list[Added]:
         added = await self.storage.add(new)
         self.announce(added)
-        return [item.job for item in added]
-
-    def prepare_spec(self, spec: JobSpec, now: float, *, parent_id: int | None = None) -> NewJob:
-        """Validate one job spec for storage (see :meth:`prepare_specs`)."""
-        return self.prepare_specs((spec,), now, parent_id=parent_id)[0]
+        return added
 
     def prepare_specs(
         self, specs: Iterable[JobSpec], now: float, *, parent_id: int | None = None
@@ -383,6 +395,15 @@ class JobQueue:
             )
 
     # -- looking and steering ----------------------------------------------------------------
+
+    async def ping(self) -> None:
+        """Return when storage answers a read; raise its StorageError when it does not."""
+        # Until Storage has a ping verb: a job id never handed out is an indexed miss on
+        # every engine, the cheapest read each offers.
+        try:
+            await self.storage.get(JobId(0))
+        except JobNotFound:
+            return
 
     async def get_job(self, job_id: int) -> Job:
         """The job, active or historical; raises :class:`JobNotFound`."""
