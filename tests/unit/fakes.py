@@ -1,9 +1,12 @@
 """A small in-memory Storage for the queue's unit tests: simple, obviously right, no I/O.
 
-It passes the conformance suite every engine passes (test_fake_storage_contract.py), so
-it cannot drift from them, and counts every call so tests can check what the queue asked
-of storage. ``wait_for_change`` only sleeps: there is no other
+It follows the Storage protocol's documented semantics (claim order, fenced writes,
+history, unique keys, reclaim with rescues) and counts every call so tests can check
+what the queue asked of storage. ``wait_for_change`` only sleeps: there is no other
 process to hear from.
+
+It passes the conformance suite every engine passes (test_fake_storage_contract.py),
+so it cannot drift from them.
 """
 
 from __future__ import annotations
