@@ -35,13 +35,27 @@ from relayarr.jobqueue.models import (
     TypeStats,
     dump_json,
 )
-from relayarr.jobqueue.storage.sql import breaker_params, load_queries, row_to_breaker
-from relayarr.jobqueue.storage.sqlite.rows import (
-    history_params,
-    history_row,
-    row_to_event,
+from relayarr.jobqueue.storage.sql import (
+    ATTEMPTS,
+    CREATED_AT,
+    ID,
+    LAST_ERROR,
+    LEASE_OWNER,
+    MAX_ATTEMPTS,
+    PARENT_ID,
+    PAYLOAD,
+    PRIORITY,
+    RESCUES,
+    RUN_AT,
+    STATUS,
+    TYPE,
+    UNIQUE_KEY,
+    breaker_params,
+    load_queries,
+    row_to_breaker,
     row_to_job,
 )
+from relayarr.jobqueue.storage.sqlite.rows import history_params, history_row, row_to_event
 
 Q = load_queries(__package__ or "relayarr.jobqueue.storage.sqlite")
 NO_CURSOR = 2**63 - 1
@@ -69,7 +83,7 @@ def claim(
         "limit": limit,
     }
     rows = conn.execute(Q["claim"], params).fetchall()
-    rows.sort(key=lambda row: (row[3], row[7], row[0]))  # RETURNING has no order
+    rows.sort(key=lambda row: (row[PRIORITY], row[RUN_AT], row[ID]))  # RETURNING has no order
     return [row_to_job(row) for row in rows]
 
 
@@ -112,7 +126,7 @@ def release(
     if error is None:
         # Keep the last error of an earlier attempt: a release is not a failure.
         current = conn.execute(Q["get_active"], (lease.job_id,)).fetchone()
-        error = current[10] if current is not None else None
+        error = current[LAST_ERROR] if current is not None else None
     return _requeue(conn, lease, now if run_at is None else run_at, error, uncount=True, now=now)
 
 
@@ -157,9 +171,9 @@ def retry(conn: sqlite3.Connection, job_id: JobId, now: float) -> Job:
         if conn.execute(Q["get_active"], (job_id,)).fetchone() is not None:
             raise InvalidTransition(f"job {job_id} is still active")
         raise JobNotFound(job_id)
-    if row[4] == JobStatus.COMPLETED:
+    if row[STATUS] == JobStatus.COMPLETED:
         raise InvalidTransition(f"job {job_id} completed; only failed or cancelled jobs")
-    unique_key = row[11]
+    unique_key = row[UNIQUE_KEY]
     if unique_key is not None:
         holder = conn.execute(Q["find_unique"], (unique_key,)).fetchone()
         if holder is not None:
@@ -167,7 +181,18 @@ def retry(conn: sqlite3.Connection, job_id: JobId, now: float) -> Job:
     conn.execute(Q["delete_history"], (job_id,))
     conn.execute(
         Q["restore"],
-        (row[0], row[1], row[2], row[3], row[6], now, row[8], row[10], unique_key, row[12]),
+        (
+            row[ID],
+            row[TYPE],
+            row[PAYLOAD],
+            row[PRIORITY],
+            row[MAX_ATTEMPTS],
+            now,
+            row[CREATED_AT],
+            row[LAST_ERROR],
+            unique_key,
+            row[PARENT_ID],
+        ),
     )
     return row_to_job(conn.execute(Q["get_active"], (job_id,)).fetchone())
 
@@ -178,24 +203,24 @@ def reclaim(
     """Put stalled jobs back to pending, or fail them (poison, or the last attempt lost)."""
     rescued: list[Job] = []
     for row in conn.execute(Q["stalled"], (now, json.dumps(list(dead_owners)))).fetchall():
-        owner = row[13]
+        owner = row[LEASE_OWNER]
         error: str | None = None
-        if row[16] + 1 > max_rescues:
+        if row[RESCUES] + 1 > max_rescues:
             error = (
-                f"poison job: its worker died or lost the lease {row[16] + 1} times "
+                f"poison job: its worker died or lost the lease {row[RESCUES] + 1} times "
                 f"(limit {max_rescues}); last owner {owner}"
             )
-        elif row[5] >= row[6]:
+        elif row[ATTEMPTS] >= row[MAX_ATTEMPTS]:
             error = (
                 f"worker ({owner}) died or lost the lease during the last allowed "
-                f"attempt ({row[5]} of {row[6]})"
+                f"attempt ({row[ATTEMPTS]} of {row[MAX_ATTEMPTS]})"
             )
         if error is not None:
-            conn.execute(Q["take_active"], (row[0],))
+            conn.execute(Q["take_active"], (row[ID],))
             rescued.append(archive(conn, row, JobStatus.FAILED, now, error, None))
             continue
-        error = row[10] if row[10] else f"rescued after its worker ({owner}) stopped"
-        rescued.append(row_to_job(conn.execute(Q["rescue"], (now, error, row[0])).fetchone()))
+        error = row[LAST_ERROR] or f"rescued after its worker ({owner}) stopped"
+        rescued.append(row_to_job(conn.execute(Q["rescue"], (now, error, row[ID])).fetchone()))
     return rescued
 
 
@@ -265,9 +290,9 @@ def _add(conn: sqlite3.Connection, jobs: Sequence[NewJob], now: float) -> list[A
         if row is None:
             out += insert_many(conn, [new], now, created_at)
             continue
-        if new.debounce and row[4] == JobStatus.PENDING and new.run_at > row[7]:
-            conn.execute(Q["debounce"], (new.run_at, row[0], new.run_at))
-            row = (*row[:7], new.run_at, *row[8:])
+        if new.debounce and row[STATUS] == JobStatus.PENDING and new.run_at > row[RUN_AT]:
+            conn.execute(Q["debounce"], (new.run_at, row[ID], new.run_at))
+            row = (*row[:RUN_AT], new.run_at, *row[RUN_AT + 1 :])
         out.append(Added(row_to_job(row), created=False))
     if run:
         out += insert_many(conn, run, now, created_at)
@@ -391,8 +416,9 @@ def archive(
     result: str | None,
 ) -> Job:
     """Write a row just taken from job_queue into history; the caller already deleted it."""
-    conn.execute(Q["insert_history"], history_params(row, status, now, error, result))
-    return row_to_job(history_row(row, status, now, error, result))
+    done = history_row(row, status, now, error, result)
+    conn.execute(Q["insert_history"], history_params(done))
+    return row_to_job(done)
 
 
 def list_jobs(conn: sqlite3.Connection, query: JobQuery) -> Page:
@@ -416,7 +442,7 @@ def list_jobs(conn: sqlite3.Connection, query: JobQuery) -> Page:
         rows += conn.execute(Q["list_active"], params).fetchall()
     if want_history:
         rows += conn.execute(Q["list_history"], params).fetchall()
-    rows.sort(key=lambda row: row[0], reverse=True)
+    rows.sort(key=lambda row: row[ID], reverse=True)
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     jobs = [row_to_job(row) for row in rows]
