@@ -35,8 +35,8 @@ from relayarr.jobqueue.models import (
     NewJob,
     Page,
     QueueStats,
-    TypeStats,
 )
+from relayarr.jobqueue.rescue import rescue_failure, rescue_note
 from relayarr.jobqueue.storage import (
     BreakerTransition,
     Capabilities,
@@ -44,6 +44,7 @@ from relayarr.jobqueue.storage import (
     Storage,
     check_prune_arguments,
 )
+from relayarr.jobqueue.storage.answers import FINISHED_WINDOW, page_of, queue_stats
 
 
 def _dt(epoch: float) -> datetime:
@@ -310,26 +311,21 @@ class MemoryStorage:
             expired = job.lease_expires_at is not None and job.lease_expires_at.timestamp() <= now
             if not expired and job.lease_owner not in dead_owners:
                 continue
+            owner = job.lease_owner
+            error = rescue_failure(
+                rescues=job.rescues,
+                attempts=job.attempts,
+                max_attempts=job.max_attempts,
+                max_rescues=max_rescues,
+                owner=owner,
+            )
             rescues = job.rescues + 1
-            owner = job.lease_owner or "?"
-            if rescues > max_rescues:
-                error: str | None = (
-                    f"poison job: its worker died or lost the lease {rescues} times "
-                    f"(limit {max_rescues}); last owner {owner}"
-                )
-            elif job.attempts >= job.max_attempts:
-                error = (
-                    f"worker ({owner}) died or lost the lease during the last allowed "
-                    f"attempt ({job.attempts} of {job.max_attempts})"
-                )
-            else:
-                error = None
             if error is not None:
                 rescued.append(
                     self._archive(job, JobStatus.FAILED, rescues=rescues, last_error=error)
                 )
                 continue
-            note = job.last_error or f"rescued after its worker ({owner}) stopped"
+            note = rescue_note(job.last_error, owner)
             rescued.append(self._to_pending(job, run_at=now, rescues=rescues, last_error=note))
         return rescued
 
@@ -357,8 +353,6 @@ class MemoryStorage:
 
     async def list(self, query: JobQuery) -> Page:
         self.calls["list"] += 1
-        if not 1 <= query.limit <= 1000:
-            raise ValueError("limit must be from 1 to 1000")
         jobs = sorted(
             (
                 job
@@ -371,17 +365,14 @@ class MemoryStorage:
             ),
             key=lambda job: -job.id,
         )
-        page = jobs[: query.limit]
-        more = len(jobs) > query.limit
-        return Page(page, page[-1].id if more and page else None)
+        return page_of(jobs, query.limit)
 
     async def stats(self) -> QueueStats:
         self.calls["stats"] += 1
-        counts: dict[str, Counter[str]] = {}
-        for job in (*self.active.values(), *self.history.values()):
-            counts.setdefault(job.type, Counter())[job.status.value] += 1
-        by_type = {name: TypeStats(**dict(c)) for name, c in counts.items()}
         now = self._now()
+        counts = Counter(
+            (job.type, job.status.value) for job in (*self.active.values(), *self.history.values())
+        )
         due = [
             job.run_at.timestamp()
             for job in self.active.values()
@@ -390,12 +381,13 @@ class MemoryStorage:
         finished = sum(
             1
             for job in self.history.values()
-            if job.finished_at is not None and job.finished_at.timestamp() >= now - 60.0
+            if job.finished_at is not None and job.finished_at.timestamp() >= now - FINISHED_WINDOW
         )
-        return QueueStats(
-            by_type=by_type,
-            oldest_pending_age=now - min(due) if due else None,
-            finished_last_minute=finished,
+        return queue_stats(
+            [(job_type, status, count) for (job_type, status), count in counts.items()],
+            oldest_due=min(due, default=None),
+            finished=finished,
+            now=now,
         )
 
     async def prune(

@@ -31,6 +31,7 @@ DEFAULT_PRIORITY = 5
 DEFAULT_MAX_ATTEMPTS = 3
 MAX_TYPE_LENGTH = 100
 MAX_UNIQUE_KEY_LENGTH = 1000
+MAX_PAGE = 1000  # jobs one listing returns at most
 
 
 class JobStatus(StrEnum):
@@ -351,6 +352,10 @@ class JobQuery:
     unique_key: str | None = None
     before_id: JobId | None = None  # cursor: only jobs with a smaller id
     limit: int = 50
+
+    def __post_init__(self) -> None:
+        if type(self.limit) is not int or not 1 <= self.limit <= MAX_PAGE:
+            raise ValueError(f"limit must be from 1 to {MAX_PAGE}, got {self.limit!r}")
 
 
 @dataclass(frozen=True, slots=True)

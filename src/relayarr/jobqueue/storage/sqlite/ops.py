@@ -32,9 +32,10 @@ from relayarr.jobqueue.models import (
     NewJob,
     Page,
     QueueStats,
-    TypeStats,
     dump_json,
 )
+from relayarr.jobqueue.rescue import rescue_failure, rescue_note
+from relayarr.jobqueue.storage.answers import FINISHED_WINDOW, page_of, queue_stats
 from relayarr.jobqueue.storage.sql import (
     ATTEMPTS,
     CREATED_AT,
@@ -200,27 +201,23 @@ def retry(conn: sqlite3.Connection, job_id: JobId, now: float) -> Job:
 def reclaim(
     conn: sqlite3.Connection, dead_owners: Sequence[str], max_rescues: int, now: float
 ) -> list[Job]:
-    """Put stalled jobs back to pending, or fail them (poison, or the last attempt lost)."""
+    """Put stalled jobs back to pending or fail them, as the rescue rule decides."""
     rescued: list[Job] = []
     for row in conn.execute(Q["stalled"], (now, json.dumps(list(dead_owners)))).fetchall():
         owner = row[LEASE_OWNER]
-        error: str | None = None
-        if row[RESCUES] + 1 > max_rescues:
-            error = (
-                f"poison job: its worker died or lost the lease {row[RESCUES] + 1} times "
-                f"(limit {max_rescues}); last owner {owner}"
-            )
-        elif row[ATTEMPTS] >= row[MAX_ATTEMPTS]:
-            error = (
-                f"worker ({owner}) died or lost the lease during the last allowed "
-                f"attempt ({row[ATTEMPTS]} of {row[MAX_ATTEMPTS]})"
-            )
+        error = rescue_failure(
+            rescues=row[RESCUES],
+            attempts=row[ATTEMPTS],
+            max_attempts=row[MAX_ATTEMPTS],
+            max_rescues=max_rescues,
+            owner=owner,
+        )
         if error is not None:
             conn.execute(Q["take_active"], (row[ID],))
             rescued.append(archive(conn, row, JobStatus.FAILED, now, error, None))
             continue
-        error = row[LAST_ERROR] or f"rescued after its worker ({owner}) stopped"
-        rescued.append(row_to_job(conn.execute(Q["rescue"], (now, error, row[ID])).fetchone()))
+        note = rescue_note(row[LAST_ERROR], owner)
+        rescued.append(row_to_job(conn.execute(Q["rescue"], (now, note, row[ID])).fetchone()))
     return rescued
 
 
@@ -422,8 +419,6 @@ def archive(
 
 
 def list_jobs(conn: sqlite3.Connection, query: JobQuery) -> Page:
-    if not 1 <= query.limit <= 1000:
-        raise ValueError("limit must be from 1 to 1000")
     statuses = [JobStatus(status) for status in query.statuses]
     params = {
         "before": query.before_id if query.before_id is not None else NO_CURSOR,
@@ -443,21 +438,14 @@ def list_jobs(conn: sqlite3.Connection, query: JobQuery) -> Page:
     if want_history:
         rows += conn.execute(Q["list_history"], params).fetchall()
     rows.sort(key=lambda row: row[ID], reverse=True)
-    more = len(rows) > query.limit
-    rows = rows[: query.limit]
-    jobs = [row_to_job(row) for row in rows]
-    return Page(jobs=jobs, next_cursor=jobs[-1].id if more and jobs else None)
+    return page_of([row_to_job(row) for row in rows[: query.limit + 1]], query.limit)
 
 
 def stats(conn: sqlite3.Connection, now: float) -> QueueStats:
-    counts: dict[str, dict[str, int]] = {}
-    for name in ("count_active", "count_history"):
-        for job_type, status, count in conn.execute(Q[name]).fetchall():
-            counts.setdefault(job_type, {})[status] = count
+    counts = [
+        *conn.execute(Q["count_active"]).fetchall(),
+        *conn.execute(Q["count_history"]).fetchall(),
+    ]
     oldest = conn.execute(Q["oldest_due"], (now,)).fetchone()[0]
-    finished = conn.execute(Q["finished_since"], (now - 60.0,)).fetchone()[0]
-    return QueueStats(
-        by_type={job_type: TypeStats(**by_status) for job_type, by_status in counts.items()},
-        oldest_pending_age=None if oldest is None else max(0.0, now - oldest),
-        finished_last_minute=finished,
-    )
+    finished = conn.execute(Q["finished_since"], (now - FINISHED_WINDOW,)).fetchone()[0]
+    return queue_stats(counts, oldest_due=oldest, finished=finished, now=now)
