@@ -2,19 +2,23 @@
 
 It follows the Storage protocol's documented semantics (claim order, fenced writes,
 history, unique keys, reclaim with rescues) and counts every call so tests can check
-what the queue asked of storage. Its ``ChangeWatch`` only sleeps: there is no other
-process to hear from.
+what the queue asked of storage. Its change watches wake when work becomes pending through
+any handle on the same :class:`MemoryDatabase`.
+
+It passes the conformance suite every engine passes (test_fake_storage_contract.py),
+so it cannot drift from them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import builtins
+import contextlib
 import json
 import secrets
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,18 +36,39 @@ from relayarr.jobqueue.models import (
     NewJob,
     Page,
     QueueStats,
-    TypeStats,
 )
+from relayarr.jobqueue.rescue import rescue_failure, rescue_note
 from relayarr.jobqueue.storage import (
     BreakerTransition,
     Capabilities,
     ProgressCallback,
     Storage,
+    check_prune_arguments,
 )
+from relayarr.jobqueue.storage.answers import FINISHED_WINDOW, page_of, queue_stats
 
 
 def _dt(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
+
+
+@dataclass
+class MemoryDatabase:
+    """What every handle on one in-memory "database" shares (the contract suite opens
+    several handles on one database, as processes share a file)."""
+
+    active: dict[JobId, Job] = field(default_factory=dict)
+    history: dict[JobId, Job] = field(default_factory=dict)
+    breakers: dict[str, BreakerState] = field(default_factory=dict)
+    next_id: int = 1
+    changes: int = 0  # work that became pending, counted for the watches
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def change(self) -> None:
+        """Count a change and wake every watch waiting for one."""
+        self.changes += 1
+        self.changed.set()
+        self.changed = asyncio.Event()
 
 
 class MemoryStorage:
@@ -57,18 +82,19 @@ class MemoryStorage:
         instant_wakeups=False,
     )
 
-    def __init__(self, clock: Clock | None = None) -> None:
+    def __init__(self, clock: Clock | None = None, *, database: MemoryDatabase | None = None):
         self._clock = clock or FakeClock()
-        self.active: dict[JobId, Job] = {}
-        self.history: dict[JobId, Job] = {}
-        self.breaker_states: dict[str, BreakerState] = {}
+        self._database = database or MemoryDatabase()
+        self.active = self._database.active
+        self.history = self._database.history
+        self.breaker_states = self._database.breakers
         self.calls: Counter[str] = Counter()
         self.fail_heartbeats = 0  # raise StorageBusy from this many heartbeats
         self.fail_claims = 0  # ... from this many claims
         self.fail_completes = 0  # ... from this many completes
+        self.fail_gets = 0  # ... from this many gets
         self.closed = False
         self.last_prune: tuple[float | None, int | None, tuple[JobStatus, ...]] | None = None
-        self._next_id = 1
 
     @property
     def clock(self) -> Clock:
@@ -94,14 +120,7 @@ class MemoryStorage:
         now = self._now()
         result: builtins.list[Added] = []
         for new in jobs:
-            holder = next(
-                (
-                    job
-                    for job in self.active.values()
-                    if new.unique_key is not None and job.unique_key == new.unique_key
-                ),
-                None,
-            )
+            holder = self._holder(new.unique_key)
             if holder is not None:
                 if (
                     new.debounce
@@ -112,8 +131,8 @@ class MemoryStorage:
                     self.active[holder.id] = holder
                 result.append(Added(holder, created=False))
                 continue
-            job_id = JobId(self._next_id)
-            self._next_id += 1
+            job_id = JobId(self._database.next_id)
+            self._database.next_id += 1
             job = Job(
                 id=job_id,
                 type=new.type,
@@ -128,8 +147,15 @@ class MemoryStorage:
                 parent_id=new.parent_id,
             )
             self.active[job_id] = job
+            self._database.change()
             result.append(Added(job, created=True))
         return result
+
+    def _holder(self, unique_key: str | None) -> Job | None:
+        """The active job holding ``unique_key``, if any."""
+        if unique_key is None:
+            return None
+        return next((job for job in self.active.values() if job.unique_key == unique_key), None)
 
     # -- claiming and leases ---------------------------------------------------------------
 
@@ -244,6 +270,7 @@ class MemoryStorage:
             **changes,
         )
         self.active[job.id] = back
+        self._database.change()
         return back
 
     async def release(
@@ -274,6 +301,9 @@ class MemoryStorage:
             raise JobNotFound(job_id)
         if job.status is JobStatus.COMPLETED:
             raise InvalidTransition(f"job {job_id} completed")
+        holder = self._holder(job.unique_key)
+        if holder is not None:
+            raise InvalidTransition(f"job {holder.id} already holds unique key {job.unique_key!r}")
         del self.history[job_id]
         back = replace(
             job,
@@ -284,6 +314,7 @@ class MemoryStorage:
             rescues=0,
         )
         self.active[job_id] = back
+        self._database.change()
         return back
 
     async def reclaim(self, dead_owners: Sequence[str], max_rescues: int) -> builtins.list[Job]:
@@ -296,17 +327,22 @@ class MemoryStorage:
             expired = job.lease_expires_at is not None and job.lease_expires_at.timestamp() <= now
             if not expired and job.lease_owner not in dead_owners:
                 continue
-            if job.rescues + 1 > max_rescues:
+            owner = job.lease_owner
+            error = rescue_failure(
+                rescues=job.rescues,
+                attempts=job.attempts,
+                max_attempts=job.max_attempts,
+                max_rescues=max_rescues,
+                owner=owner,
+            )
+            rescues = job.rescues + 1
+            if error is not None:
                 rescued.append(
-                    self._archive(
-                        job,
-                        JobStatus.FAILED,
-                        rescues=job.rescues + 1,
-                        last_error="poison job: rescued too many times",
-                    )
+                    self._archive(job, JobStatus.FAILED, rescues=rescues, last_error=error)
                 )
-            else:
-                rescued.append(self._to_pending(job, run_at=now, rescues=job.rescues + 1))
+                continue
+            note = rescue_note(job.last_error, owner)
+            rescued.append(self._to_pending(job, run_at=now, rescues=rescues, last_error=note))
         return rescued
 
     async def lease_owners(self) -> builtins.list[str]:
@@ -323,6 +359,9 @@ class MemoryStorage:
 
     async def get(self, job_id: JobId) -> Job:
         self.calls["get"] += 1
+        if self.fail_gets:
+            self.fail_gets -= 1
+            raise StorageBusy("fake busy", where="memory")
         job = self.active.get(job_id) or self.history.get(job_id)
         if job is None:
             raise JobNotFound(job_id)
@@ -342,17 +381,30 @@ class MemoryStorage:
             ),
             key=lambda job: -job.id,
         )
-        page = jobs[: query.limit]
-        more = len(jobs) > query.limit
-        return Page(page, page[-1].id if more and page else None)
+        return page_of(jobs, query.limit)
 
     async def stats(self) -> QueueStats:
         self.calls["stats"] += 1
-        counts: dict[str, Counter[str]] = {}
-        for job in (*self.active.values(), *self.history.values()):
-            counts.setdefault(job.type, Counter())[job.status.value] += 1
-        by_type = {name: TypeStats(**dict(c)) for name, c in counts.items()}
-        return QueueStats(by_type=by_type, oldest_pending_age=None, finished_last_minute=0)
+        now = self._now()
+        counts = Counter(
+            (job.type, job.status.value) for job in (*self.active.values(), *self.history.values())
+        )
+        due = [
+            job.run_at.timestamp()
+            for job in self.active.values()
+            if job.status is JobStatus.PENDING and job.run_at.timestamp() <= now
+        ]
+        finished = sum(
+            1
+            for job in self.history.values()
+            if job.finished_at is not None and job.finished_at.timestamp() >= now - FINISHED_WINDOW
+        )
+        return queue_stats(
+            [(job_type, status, count) for (job_type, status), count in counts.items()],
+            oldest_due=min(due, default=None),
+            finished=finished,
+            now=now,
+        )
 
     async def prune(
         self,
@@ -363,6 +415,7 @@ class MemoryStorage:
         progress: ProgressCallback | None = None,
     ) -> int:
         self.calls["prune"] += 1
+        check_prune_arguments(keep, statuses)
         self.last_prune = (older_than, keep, tuple(statuses))
         doomed = {
             job.id
@@ -396,18 +449,28 @@ class MemoryStorage:
             self.breaker_states[name] = after
         return after
 
-    def watch_changes(self) -> SleepingWatch:
-        return SleepingWatch()
+    def watch_changes(self) -> MemoryWatch:
+        return MemoryWatch(self._database)
 
     async def aclose(self) -> None:
         self.closed = True
 
 
-class SleepingWatch:
-    """A ChangeWatch with no other process to hear: every wait runs to its bound."""
+class MemoryWatch:
+    """A ChangeWatch on one in-memory database: a wait ends when work became pending
+    through any handle since the last wait returned."""
+
+    def __init__(self, database: MemoryDatabase) -> None:
+        self._database = database
+        self._seen = -1  # the first wait returns at once, as the contract allows
 
     async def wait(self, max_wait: float) -> None:
-        await asyncio.sleep(max_wait)
+        database = self._database
+        if database.changes == self._seen:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(max_wait):
+                    await database.changed.wait()
+        self._seen = database.changes
 
 
 def _conforms(storage: MemoryStorage) -> Storage:

@@ -81,6 +81,7 @@ def test_event_retention_is_ours_and_defaults_to_a_hundred_thousand() -> None:
         ("postgresql://u:pw@db/q?event_retention=many", "bad PostgreSQL URL option"),
         ("postgresql://u:pw@db/q?connect_timeout=soon", "bad PostgreSQL URL option"),
         ("mysql://u:pw@db/q", "not a PostgreSQL URL"),
+        ("postgres://u:pw@db/q", "not a PostgreSQL URL"),  # as open_storage refuses it
     ],
 )
 def test_bad_urls_are_refused_without_the_password(url: str, expected: str) -> None:

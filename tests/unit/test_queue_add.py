@@ -16,6 +16,7 @@ from relayarr.jobqueue import (
     JobQueue,
     JobSpec,
     JobStatus,
+    StorageBusy,
     UnknownJobType,
 )
 
@@ -108,6 +109,42 @@ async def test_unique_key_returns_the_active_job(queue: JobQueue) -> None:
     assert second.id == first.id
     added = [event for event in iter(events.get_nowait, None) if event.kind is EventKind.ADDED]
     assert [event.job_id for event in added] == [first.id]
+
+
+async def test_add_says_whether_the_job_is_new(queue: JobQueue, clock: FakeClock) -> None:
+    """add(spec) is add_job that also tells a new job from the active one holding the key;
+    only a new job is announced."""
+    events = queue.events.subscribe()
+    first = await queue.add(JobSpec("scan-movie", {"path": "/m"}, unique_key="/m", delay=5))
+    assert first.created
+    assert (first.job.status, first.job.payload, first.job.max_attempts) == (
+        JobStatus.PENDING,
+        {"path": "/m"},
+        5,
+    )
+    again = await queue.add(JobSpec("scan-movie", unique_key="/m", delay=20, debounce=True))
+    assert not again.created
+    assert again.job.id == first.job.id
+    assert again.job.run_at.timestamp() == clock.now() + 20
+    assert await queue.get_job(first.job.id) == again.job
+    added = [event for event in iter(events.get_nowait, None) if event.kind is EventKind.ADDED]
+    assert [event.job_id for event in added] == [first.job.id]
+
+
+async def test_add_refuses_what_add_job_refuses(queue: JobQueue, storage: MemoryStorage) -> None:
+    with pytest.raises(UnknownJobType):
+        await queue.add(JobSpec("nope"))
+    with pytest.raises(InvalidJob, match="priority"):
+        await queue.add(JobSpec("scan-movie", priority=0))
+    assert storage.calls["add"] == 0
+
+
+async def test_ping_answers_while_storage_does(queue: JobQueue, storage: MemoryStorage) -> None:
+    await queue.ping()
+    storage.fail_gets = 1
+    with pytest.raises(StorageBusy):
+        await queue.ping()
+    await queue.ping()
 
 
 async def test_debounce_pushes_the_pending_job_later(queue: JobQueue, clock: FakeClock) -> None:

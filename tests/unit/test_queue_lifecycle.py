@@ -22,7 +22,6 @@ from relayarr.jobqueue import (
 from relayarr.jobqueue.models import NewJob
 from relayarr.jobqueue.owner import make_owner
 from relayarr.jobqueue.runner import Interruption
-from relayarr.jobqueue.worker import Worker
 
 
 @pytest.fixture
@@ -328,7 +327,7 @@ async def test_a_job_cancelled_before_its_first_step_frees_its_slot(
         raise AssertionError("must not run")
 
     await queue.add_job("work")
-    worker = Worker(queue, concurrency=1)
+    worker = queue._make_worker(concurrency=1)
     (job,) = await storage.claim(queue.owner, ["work"], 1, 30)
     worker._launch(job, probe=False)
     run = worker._running[job.id]

@@ -20,7 +20,6 @@ from relayarr.jobqueue.models import BreakerState, JobQuery, NewJob
 from relayarr.jobqueue.storage import open_storage
 from relayarr.jobqueue.storage.sqlite import SQLiteStorage, ops
 from relayarr.jobqueue.storage.sqlite.connection import SQLiteOptions
-from relayarr.jobqueue.storage.sqlite.migrate import MIGRATIONS, split_statements
 
 
 def new_job(clock: FakeClock, job_type: str = "t", **options: object) -> NewJob:
@@ -105,43 +104,6 @@ async def test_corrupt_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(StorageUnavailable, match="corrupt") as info:
         await open_storage(f"sqlite:///{path}")
     assert str(path) in str(info.value)
-
-
-async def test_schema_newer_than_this_version_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "q.db"
-    storage = await open_storage(f"sqlite:///{path}")
-    await storage.aclose()
-    conn = sqlite3.connect(path)
-    conn.execute("PRAGMA user_version = 999")
-    conn.close()
-    for migrate in (True, False):
-        with pytest.raises(StorageUnavailable, match="newer"):
-            await open_storage(f"sqlite:///{path}", migrate=migrate)
-
-
-def schema(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
-    rows = conn.execute(
-        "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name"
-    ).fetchall()
-    return [(kind, name, " ".join(sql.split())) for kind, name, sql in rows]
-
-
-async def test_migrated_schema_equals_a_fresh_one_and_migrate_is_idempotent(
-    tmp_path: Path,
-) -> None:
-    path = tmp_path / "q.db"
-    storage = await open_storage(f"sqlite:///{path}")
-    await storage.migrate()  # a second run changes nothing
-    await storage.aclose()
-    migrated = sqlite3.connect(path)
-    fresh = sqlite3.connect(":memory:")
-    for _number, _name, script in MIGRATIONS:
-        for statement in split_statements(script):
-            fresh.execute(statement)
-    assert schema(migrated) == schema(fresh)
-    assert migrated.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
-    migrated.close()
-    fresh.close()
 
 
 async def test_writes_of_one_loop_turn_share_one_commit(tmp_path: Path) -> None:

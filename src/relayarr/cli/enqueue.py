@@ -72,10 +72,8 @@ def enqueue(
             debounce=debounce,
             max_attempts=max_attempts,
         )
-        # add_job does not say whether a unique key returned an existing job; storage does.
-        added = await storage.add([queue.prepare_spec(spec, queue.clock.now())])
-        queue.announce(added)
-        job, created = added[0].job, added[0].created
+        added = await queue.add(spec)
+        job, created = added.job, added.created
         if as_json:
             emit_json({**job_json(job), "created": created})
         elif created:

@@ -1,11 +1,14 @@
 """relayarr.jobqueue: a durable job queue with fenced leases, retries and circuit breakers.
 
->>> from relayarr.jobqueue import Job, JobQueue, open_storage, Retry  # doctest: +SKIP
+>>> from relayarr.jobqueue import Job, JobQueue, JobSpec, open_storage  # doctest: +SKIP
 >>> storage = await open_storage("sqlite:///data/queue.db")   # migrates if needed
 >>> queue = JobQueue(storage)
 >>> @queue.handler("scan-movie", max_attempts=5)
 ... async def scan(job: Job) -> None: ...
 >>> job = await queue.add_job("scan-movie", {"path": "/m"}, priority=2, unique_key="/m")
+>>> added = await queue.add(JobSpec("scan-movie", {"path": "/m"}, unique_key="/m"))
+>>> added.created, added.job.id == job.id  # the job above holds the key
+(False, True)
 >>> await queue.start(concurrency=4); ...; await queue.stop(); await storage.aclose()
 
 This package never imports the rest of relayarr.
@@ -34,6 +37,7 @@ from relayarr.jobqueue.errors import (
 from relayarr.jobqueue.events import Event, EventBus, EventKind, Subscription
 from relayarr.jobqueue.handlers import Complete, Handler, JobSpec
 from relayarr.jobqueue.models import (
+    Added,
     BreakerPhase,
     BreakerState,
     Job,
@@ -50,6 +54,7 @@ from relayarr.jobqueue.queue import JobQueue
 from relayarr.jobqueue.storage import Capabilities, Storage, open_storage
 
 __all__ = [
+    "Added",
     "BreakerPhase",
     "BreakerPolicy",
     "BreakerState",

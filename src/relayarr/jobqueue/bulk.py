@@ -3,9 +3,9 @@
 A batch add of 100,000 jobs creates half a million small objects that all stay alive
 (the validated jobs, the stored ones, what the caller gets back). None of them can form a
 reference cycle, yet each few hundred allocations trigger a collection that walks the young
-objects, and the survivors pile up until a full collection walks every object in the process.
-Measured here, that is a quarter of a big batch add's CPU time. So bulk loops run with the
-collector paused; reference counting still frees everything as usual.
+objects, and the survivors pile up until a full collection walks every object in the process:
+a large share of a big batch add's CPU time. So bulk loops run with the collector paused;
+reference counting still frees everything as usual.
 """
 
 from __future__ import annotations

@@ -135,6 +135,12 @@ class HandlerRegistry:
     def get(self, job_type: str) -> Registration | None:
         return self._handlers.get(job_type)
 
+    def breaker_policy(self, job_type: str) -> BreakerPolicy | None:
+        """The breaker policy of a handled type (None when it has none); the default for
+        any other type."""
+        registration = self._handlers.get(job_type)
+        return registration.breaker if registration is not None else self._default_breaker
+
     def __getitem__(self, job_type: str) -> Registration:
         return self._handlers[job_type]
 

@@ -31,6 +31,7 @@ DEFAULT_PRIORITY = 5
 DEFAULT_MAX_ATTEMPTS = 3
 MAX_TYPE_LENGTH = 100
 MAX_UNIQUE_KEY_LENGTH = 1000
+MAX_PAGE = 1000  # jobs one listing returns at most
 
 
 class JobStatus(StrEnum):
@@ -51,7 +52,6 @@ class JobStatus(StrEnum):
         return not self.is_active
 
 
-ACTIVE_STATUSES = (JobStatus.PENDING, JobStatus.PROCESSING)
 TERMINAL_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
@@ -103,8 +103,8 @@ class Job:
     def from_values(cls, values: Sequence[object]) -> Job:
         """Build a Job from all its field values in declaration order, without __init__.
 
-        For storage engines that build thousands of jobs per call: a frozen dataclass's
-        generated __init__ costs about four times as much. No validation happens here.
+        For storage engines that build thousands of jobs per call, where a frozen
+        dataclass's generated __init__ would be much of the cost. No validation happens here.
         """
         if len(values) != _JOB_FIELDS:
             raise ValueError(f"a Job has {_JOB_FIELDS} fields, got {len(values)} values")
@@ -124,8 +124,8 @@ def _slot_filler(cls: type[_T]) -> Callable[..., _T]:
     field values in order, setting the slots directly.
 
     Generated with exec, as dataclasses generates __init__, because an unrolled sequence
-    of slot stores is what makes it fast (about 3x a frozen dataclass's __init__, which
-    goes through object.__setattr__ and keyword parsing); it validates nothing.
+    of slot stores is what makes it fast (a frozen dataclass's __init__ goes through
+    object.__setattr__ and keyword parsing); it validates nothing.
     """
     names = [spec.name for spec in fields(cls)]
     scope: dict[str, object] = {"new": object.__new__, "cls": cls}
@@ -144,9 +144,9 @@ _JOB_FIELDS = len(fields(Job))
 _make_job = _slot_filler(Job)
 
 
-# orjson, chosen by measurement: 10-15x faster than the json module both ways on job-sized
-# payloads (0.2 us vs 2.7 us to dump {"i": 1} here), which is most of a batch add's cost.
-# Types json would refuse (datetimes, dataclasses) are refused too, not silently converted.
+# orjson: JSON both ways is most of a batch add's cost, and orjson does it many times
+# faster than the json module. Types json would refuse (datetimes, dataclasses) are refused
+# too, not silently converted.
 _DUMP_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
@@ -352,6 +352,10 @@ class JobQuery:
     unique_key: str | None = None
     before_id: JobId | None = None  # cursor: only jobs with a smaller id
     limit: int = 50
+
+    def __post_init__(self) -> None:
+        if type(self.limit) is not int or not 1 <= self.limit <= MAX_PAGE:
+            raise ValueError(f"limit must be from 1 to {MAX_PAGE}, got {self.limit!r}")
 
 
 @dataclass(frozen=True, slots=True)

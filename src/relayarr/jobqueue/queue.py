@@ -25,7 +25,7 @@ from relayarr.jobqueue.breaker import BreakerPolicy
 from relayarr.jobqueue.bulk import paused_gc
 from relayarr.jobqueue.clock import Clock
 from relayarr.jobqueue.context import SERVICE
-from relayarr.jobqueue.errors import InvalidJob, JobQueueError, UnknownJobType
+from relayarr.jobqueue.errors import InvalidJob, JobNotFound, JobQueueError, UnknownJobType
 from relayarr.jobqueue.events import Event, EventBus, EventKind
 from relayarr.jobqueue.handlers import Handler, HandlerRegistry, JobSpec, Registration, seconds
 from relayarr.jobqueue.models import (
@@ -42,8 +42,9 @@ from relayarr.jobqueue.models import (
 )
 from relayarr.jobqueue.owner import make_owner
 from relayarr.jobqueue.relay import EventRelay
+from relayarr.jobqueue.retry import RetryPolicy
 from relayarr.jobqueue.storage import ProgressCallback, Storage
-from relayarr.jobqueue.worker import Worker
+from relayarr.jobqueue.worker import Worker, WorkerConfig
 
 logger = logging.getLogger(__name__)
 
@@ -177,8 +178,7 @@ class JobQueue:
 
     def breaker_policy(self, job_type: str) -> BreakerPolicy | None:
         """The breaker policy of a handled type, or None when it has no breaker."""
-        registration = self._registry.get(job_type)
-        return registration.breaker if registration is not None else self.default_breaker
+        return self._registry.breaker_policy(job_type)
 
     # -- adding jobs -------------------------------------------------------------------------
 
@@ -216,25 +216,37 @@ class JobQueue:
             debounce=debounce,
             parent_id=parent_id,
         )
-        added = await self.storage.add([new])
-        self.announce(added)
-        return added[0].job
+        [added] = await self._store([new])
+        return added.job
+
+    async def add(self, spec: JobSpec) -> Added:
+        """Store one job as :meth:`add_job` does, saying whether it is new.
+
+        ``created`` is false when an active job already held ``spec.unique_key``: that job
+        is returned (its run_at pushed later under ``debounce``), and nothing is stored.
+
+        >>> added = await queue.add(JobSpec("scan-movie", {"path": "/m"}, unique_key="/m"))
+        ... # doctest: +SKIP
+        >>> added.job.id, added.created  # doctest: +SKIP
+        (7, True)
+        """
+        [added] = await self._store(self._prepare_specs((spec,), self.clock.now()))
+        return added
 
     async def add_jobs(self, specs: Iterable[JobSpec]) -> list[Job]:
         """Store many jobs in one transaction, all or none; returns them in order."""
-        new = self.prepare_specs(specs, self.clock.now())
+        new = self._prepare_specs(specs, self.clock.now())
         if not new:
             return []
+        return [item.job for item in await self._store(new)]
+
+    async def _store(self, new: Sequence[NewJob]) -> list[Added]:
         added = await self.storage.add(new)
-        self.announce(added)
-        return [item.job for item in added]
+        self._announce(added)
+        return added
 
-    def prepare_spec(self, spec: JobSpec, now: float, *, parent_id: int | None = None) -> NewJob:
-        """Validate one job spec for storage (see :meth:`prepare_specs`)."""
-        return self.prepare_specs((spec,), now, parent_id=parent_id)[0]
-
-    def prepare_specs(
-        self, specs: Iterable[JobSpec], now: float, *, parent_id: int | None = None
+    def _prepare_specs(
+        self, specs: Iterable[JobSpec], now: float, parent_id: int | None = None
     ) -> list[NewJob]:
         """Validate job specs for storage; ``parent_id`` applies where a spec names none."""
         # A tight loop on purpose: batches of 100,000 jobs should cost little more than
@@ -287,7 +299,7 @@ class JobQueue:
             return registration.max_attempts
         return self.default_max_attempts
 
-    def announce(self, added: Sequence[Added]) -> None:
+    def _announce(self, added: Sequence[Added]) -> None:
         """Publish "added" for newly created jobs and wake the local dispatcher."""
         if self.events.active:
             for item in added:
@@ -323,13 +335,32 @@ class JobQueue:
             raise ValueError(f"concurrency must be an integer >= 1, got {concurrency!r}")
         if self._worker is not None:
             raise RuntimeError("the queue is already running; stop() it first")
-        worker = Worker(self, concurrency)
+        worker = self._make_worker(concurrency)
         self._worker = worker
         try:
             await worker.start()
         except BaseException:
             self._worker = None
             raise
+
+    def _make_worker(self, concurrency: int) -> Worker:
+        config = WorkerConfig(
+            owner=self.owner,
+            lease_seconds=self.lease_seconds,
+            poll_interval=self.poll_interval,
+            max_rescues=self.max_rescues,
+            retry=RetryPolicy(self.backoff_base, self.backoff_max),
+        )
+        return Worker(
+            config,
+            concurrency,
+            storage=self.storage,
+            clock=self.clock,
+            events=self.events,
+            registry=self._registry,
+            prepare_follow_ups=self._prepare_specs,
+            announce=self._announce,
+        )
 
     async def stop(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109 - a drain budget
         """Stop claiming; let running jobs finish for up to ``timeout`` seconds, then cancel
@@ -383,6 +414,15 @@ class JobQueue:
             )
 
     # -- looking and steering ----------------------------------------------------------------
+
+    async def ping(self) -> None:
+        """Return when storage answers a read; raise its StorageError when it does not."""
+        # Until Storage has a ping verb: a job id never handed out is an indexed miss on
+        # every engine, the cheapest read each offers.
+        try:
+            await self.storage.get(JobId(0))
+        except JobNotFound:
+            return
 
     async def get_job(self, job_id: int) -> Job:
         """The job, active or historical; raises :class:`JobNotFound`."""

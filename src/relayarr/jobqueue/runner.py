@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
-from typing import TYPE_CHECKING
 
+from relayarr.jobqueue.breakerboard import BreakerBoard
+from relayarr.jobqueue.clock import Clock
 from relayarr.jobqueue.context import bind_job, job_extra, unbind_job
 from relayarr.jobqueue.errors import (
     HandlerSignal,
@@ -33,14 +34,20 @@ from relayarr.jobqueue.errors import (
     Retry,
     Snooze,
 )
-from relayarr.jobqueue.events import EventKind
-from relayarr.jobqueue.handlers import Complete, Registration
-from relayarr.jobqueue.models import Job, JSONValue, Lease, NewJob, dump_json
-
-if TYPE_CHECKING:
-    from relayarr.jobqueue.worker import Worker
+from relayarr.jobqueue.events import EventBus, EventKind
+from relayarr.jobqueue.handlers import Complete, JobSpec, Registration
+from relayarr.jobqueue.models import Added, Job, JobId, JSONValue, Lease, NewJob, dump_json
+from relayarr.jobqueue.retry import RetryPolicy
+from relayarr.jobqueue.storage import Storage
 
 logger = logging.getLogger(__name__)
+
+PrepareFollowUps = Callable[[Sequence[JobSpec], float, JobId], list[NewJob]]
+"""Validate a handler's follow-ups at ``now`` as children of a job, as the queue validates
+every job it adds (:class:`InvalidJob` when one is bad)."""
+
+Announce = Callable[[Sequence[Added]], None]
+"""Tell the queue jobs were added (its "added" events, its dispatcher's wake-up)."""
 
 MAX_ERROR_CHARS = 4000
 
@@ -77,17 +84,18 @@ class Running:
     task: asyncio.Task[None] | None = field(default=None, repr=False)
 
 
-def backoff_delay(
-    attempts: int, base: float, cap: float, rng: random.Random | None = None
-) -> float:
-    """Seconds to wait before attempt ``attempts + 1``: exponential, capped, equal jitter.
+@dataclass(frozen=True, slots=True)
+class Runner:
+    """What running a job needs: where outcomes are written and told, and the queue's
+    retry policy and two services (validating follow-ups, announcing added jobs)."""
 
-    ``base * 2**(attempts-1)`` capped at ``cap``; half of it is fixed and half random, so
-    retries of jobs that failed together spread out but never come back too soon.
-    """
-    ceiling = min(cap, base * 2.0 ** min(max(attempts - 1, 0), 64))
-    half = ceiling / 2
-    return half + (rng or random).uniform(0.0, half)
+    storage: Storage
+    clock: Clock
+    events: EventBus
+    breakers: BreakerBoard
+    retry: RetryPolicy
+    prepare_follow_ups: PrepareFollowUps
+    announce: Announce
 
 
 def describe_error(exc: BaseException) -> str:
@@ -102,15 +110,15 @@ def describe_error(exc: BaseException) -> str:
     return text
 
 
-async def run_job(worker: Worker, run: Running) -> None:
+async def run_job(runner: Runner, run: Running) -> None:
     """The body of one job's task; never raises except a cancellation it did not ask for."""
     run.started = True
     job = run.job
     loop = asyncio.get_running_loop()
     token = bind_job(job)
     started = loop.time()
-    if worker.events.active:
-        worker.events.publish(EventKind.STARTED, job.id, job.type, {"attempt": job.attempts})
+    if runner.events.active:
+        runner.events.publish(EventKind.STARTED, job.id, job.type, {"attempt": job.attempts})
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug("job started", extra=job_extra(job, "run"))
     try:
@@ -120,19 +128,19 @@ async def run_job(worker: Worker, run: Running) -> None:
             if run.interruption is None:
                 raise  # not ours (the loop is shutting down): let it through
             _uncancel()
-            await _interrupted(worker, run)
+            await _interrupted(runner, run)
         except Exception as exc:
             if run.interruption is not None:
-                await _interrupted(worker, run)
+                await _interrupted(runner, run)
             elif isinstance(exc, Snooze):
-                await _snoozed(worker, run, exc)
+                await _snoozed(runner, run, exc)
             else:
-                await _failed(worker, run, exc, _ms(loop.time() - started))
+                await _failed(runner, run, exc, _ms(loop.time() - started))
         else:
             if run.interruption in (Interruption.LEASE_LOST, Interruption.CANCELLED):
-                await _interrupted(worker, run)
+                await _interrupted(runner, run)
             else:
-                await _succeeded(worker, run, result, _ms(loop.time() - started))
+                await _succeeded(runner, run, result, _ms(loop.time() - started))
     except Exception:
         # Storage failed while recording the outcome. The job keeps its lease until it
         # expires, then the sweep puts it back: at-least-once, never lost.
@@ -169,12 +177,12 @@ async def _call(run: Running) -> object:
         raise
 
 
-async def _interrupted(worker: Worker, run: Running) -> None:
+async def _interrupted(runner: Runner, run: Running) -> None:
     job = run.job
     if run.interruption is Interruption.STOPPING:
         run.settling = True
         try:
-            await worker.storage.release(run.lease)
+            await runner.storage.release(run.lease)
         except LeaseLost:
             logger.info(
                 "job released at shutdown, but its lease was already gone",
@@ -189,7 +197,7 @@ async def _interrupted(worker: Worker, run: Running) -> None:
 
 
 def _prepare_outcome(
-    worker: Worker, run: Running, result: object
+    runner: Runner, run: Running, result: object
 ) -> tuple[str | None, list[NewJob]]:
     value, specs = (
         (result.result, result.follow_ups) if isinstance(result, Complete) else (result, ())
@@ -197,20 +205,20 @@ def _prepare_outcome(
     result_json = None if value is None else dump_json(value, f"result of {run.job.type!r} handler")
     if not specs:
         return result_json, []
-    return result_json, worker.queue.prepare_specs(specs, worker.clock.now(), parent_id=run.job.id)
+    return result_json, runner.prepare_follow_ups(specs, runner.clock.now(), run.job.id)
 
 
-async def _succeeded(worker: Worker, run: Running, result: object, duration_ms: float) -> None:
+async def _succeeded(runner: Runner, run: Running, result: object, duration_ms: float) -> None:
     job = run.job
     try:
-        result_json, follow_ups = _prepare_outcome(worker, run, result)
+        result_json, follow_ups = _prepare_outcome(runner, run, result)
     except InvalidJob as exc:
         # A bad result or follow-up is a bug in the handler: fail the attempt so it shows.
-        await _failed(worker, run, exc, duration_ms)
+        await _failed(runner, run, exc, duration_ms)
         return
     run.settling = True
     try:
-        _, added = await worker.storage.complete(run.lease, result_json, follow_ups)
+        _, added = await runner.storage.complete(run.lease, result_json, follow_ups)
     except LeaseLost:
         logger.warning(
             "job finished but its lease was lost; result dropped",
@@ -219,61 +227,60 @@ async def _succeeded(worker: Worker, run: Running, result: object, duration_ms: 
         return
     if logger.isEnabledFor(logging.INFO):
         logger.info("job completed", extra=job_extra(job, "complete", duration_ms=duration_ms))
-    if worker.events.active:
-        worker.events.publish(
+    if runner.events.active:
+        runner.events.publish(
             EventKind.COMPLETED,
             job.id,
             job.type,
             {"attempt": job.attempts, "duration_ms": duration_ms, "follow_ups": len(added)},
         )
     if added:
-        worker.queue.announce(added)
-    await worker.breakers.record_success(job.type)
+        runner.announce(added)
+    await runner.breakers.record_success(job.type)
 
 
-async def _snoozed(worker: Worker, run: Running, snooze: Snooze) -> None:
+async def _snoozed(runner: Runner, run: Running, snooze: Snooze) -> None:
     job = run.job
-    run_at = worker.clock.now() + snooze.delay
+    run_at = runner.clock.now() + snooze.delay
     run.settling = True
     try:
-        updated = await worker.storage.release(run.lease, run_at, snooze.reason)
+        updated = await runner.storage.release(run.lease, run_at, snooze.reason)
     except LeaseLost:
         logger.warning("job snoozed but its lease was lost", extra=job_extra(job, "snooze"))
         return
     logger.info("job snoozed: %s", snooze.reason, extra=job_extra(job, "snooze"))
-    if worker.events.active:
+    if runner.events.active:
         data: dict[str, JSONValue] = {
             "attempt": job.attempts,
             "snoozed": True,
             "reason": snooze.reason,
             "retry_at": datetime.fromtimestamp(run_at, UTC).isoformat(),
         }
-        worker.events.publish(EventKind.RETRYING, updated.id, updated.type, data)
+        runner.events.publish(EventKind.RETRYING, updated.id, updated.type, data)
 
 
-async def _failed(worker: Worker, run: Running, exc: Exception, duration_ms: float) -> None:
+async def _failed(runner: Runner, run: Running, exc: Exception, duration_ms: float) -> None:
     job = run.job
-    queue = worker.queue
     final = isinstance(exc, PermanentFailure) or job.attempts >= job.max_attempts
     retry_at: float | None = None
     if not final:
         delay = exc.delay if isinstance(exc, Retry) and exc.delay is not None else None
         if delay is None:
-            delay = backoff_delay(job.attempts, queue.backoff_base, queue.backoff_max)
-        retry_at = worker.clock.now() + delay
+            delay = runner.retry.delay(job.attempts)
+        retry_at = runner.clock.now() + delay
     error = describe_error(exc)
     _log_failure(job, exc, error, final, duration_ms)
     counts_against_breaker = not isinstance(exc, HandlerSignal)
     run.settling = True
     try:
-        updated = await worker.storage.fail(run.lease, error, retry_at)
+        updated = await runner.storage.fail(run.lease, error, retry_at)
     except LeaseLost:
         logger.warning(
             "job failed but its lease was lost; outcome dropped",
             extra=job_extra(job, "fail", duration_ms=duration_ms),
         )
     else:
-        if worker.events.active:
+        if runner.events.active:
             kind = EventKind.FAILED if retry_at is None else EventKind.RETRYING
             data: dict[str, JSONValue] = {
                 "attempt": job.attempts,
@@ -282,9 +289,9 @@ async def _failed(worker: Worker, run: Running, exc: Exception, duration_ms: flo
             }
             if retry_at is not None:
                 data["retry_at"] = datetime.fromtimestamp(retry_at, UTC).isoformat()
-            worker.events.publish(kind, updated.id, updated.type, data)
+            runner.events.publish(kind, updated.id, updated.type, data)
     if counts_against_breaker:
-        await worker.breakers.record_failure(job.type)
+        await runner.breakers.record_failure(job.type)
 
 
 def _log_failure(job: Job, exc: Exception, error: str, final: bool, duration_ms: float) -> None:
@@ -299,10 +306,12 @@ def _log_failure(job: Job, exc: Exception, error: str, final: bool, duration_ms:
 
 
 __all__ = [
+    "Announce",
     "HandlerTimeout",
     "Interruption",
+    "PrepareFollowUps",
+    "Runner",
     "Running",
-    "backoff_delay",
     "describe_error",
     "run_job",
 ]

@@ -19,18 +19,26 @@ import contextlib
 import logging
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from relayarr.jobqueue.breakerboard import BreakerBoard
+from relayarr.jobqueue.clock import Clock
 from relayarr.jobqueue.context import SERVICE, job_extra
 from relayarr.jobqueue.errors import JobQueueError, LeaseLost
-from relayarr.jobqueue.events import EventKind
+from relayarr.jobqueue.events import EventBus, EventKind
+from relayarr.jobqueue.handlers import HandlerRegistry
 from relayarr.jobqueue.models import Job, JobId, JobStatus
 from relayarr.jobqueue.owner import is_dead_local
-from relayarr.jobqueue.runner import Interruption, Running, run_job
-
-if TYPE_CHECKING:
-    from relayarr.jobqueue.queue import JobQueue
+from relayarr.jobqueue.retry import RetryPolicy
+from relayarr.jobqueue.runner import (
+    Announce,
+    Interruption,
+    PrepareFollowUps,
+    Runner,
+    Running,
+    run_job,
+)
+from relayarr.jobqueue.storage import Storage
 
 logger = logging.getLogger(__name__)
 
@@ -39,23 +47,51 @@ CANCEL_GRACE = 5.0  # how long stop() waits for cancelled handlers to unwind
 ERROR_PAUSE = 1.0  # after an unexpected storage error, before trying again
 
 
-class Worker:
-    """Runs the jobs of one :class:`JobQueue` between ``start()`` and ``stop()``."""
+@dataclass(frozen=True, slots=True)
+class WorkerConfig:
+    """The queue's settings a worker runs with, fixed when it starts (see JobQueue)."""
 
-    def __init__(self, queue: JobQueue, concurrency: int) -> None:
-        self.queue = queue
-        self.storage = queue.storage
-        self.clock = queue.clock
-        self.events = queue.events
-        self.owner = queue.owner
+    owner: str
+    lease_seconds: float
+    poll_interval: float
+    max_rescues: int
+    retry: RetryPolicy
+
+
+class Worker:
+    """Runs the jobs of the handlers in ``registry`` between ``start()`` and ``stop()``.
+
+    It is given what it needs rather than the queue: the queue starts it, and validating
+    follow-ups and announcing added jobs stay the queue's (the two callables).
+    """
+
+    def __init__(
+        self,
+        config: WorkerConfig,
+        concurrency: int,
+        *,
+        storage: Storage,
+        clock: Clock,
+        events: EventBus,
+        registry: HandlerRegistry,
+        prepare_follow_ups: PrepareFollowUps,
+        announce: Announce,
+    ) -> None:
+        self.config = config
+        self.storage = storage
+        self.clock = clock
+        self.events = events
+        self.owner = config.owner
         self.concurrency = concurrency
-        self.breakers = BreakerBoard(
-            queue.storage, queue.clock, queue.owner, queue.events, queue.breaker_policy
+        self._registry = registry
+        self.breakers = BreakerBoard(storage, clock, config.owner, events, registry.breaker_policy)
+        self._runner = Runner(
+            storage, clock, events, self.breakers, config.retry, prepare_follow_ups, announce
         )
         self._running: dict[JobId, Running] = {}
         self._probing: set[str] = set()
         self._wake = asyncio.Event()
-        self._changes = queue.storage.watch_changes()  # wake-ups from other processes
+        self._changes = storage.watch_changes()  # wake-ups from other processes
         self._beat_wake = asyncio.Event()
         self._beat_deadline = math.inf
         self._stopping = False
@@ -162,12 +198,12 @@ class Worker:
         return True
 
     def _launch(self, job: Job, *, probe: bool) -> None:
-        registration = self.queue.registration(job.type)
-        lease_seconds = registration.lease_seconds or self.queue.lease_seconds
+        registration = self._registry[job.type]
+        lease_seconds = registration.lease_seconds or self.config.lease_seconds
         now = asyncio.get_running_loop().time()
         # A handler with its own lease length gets a heartbeat at once so the lease the
         # claim took (the queue default) is corrected before it matters.
-        custom = lease_seconds != self.queue.lease_seconds
+        custom = lease_seconds != self.config.lease_seconds
         run = Running(
             job=job,
             lease=job.lease,
@@ -179,7 +215,7 @@ class Worker:
         if probe:
             self._probing.add(job.type)
         self._running[job.id] = run
-        run.task = asyncio.create_task(run_job(self, run), name=f"jobqueue-job-{job.id}")
+        run.task = asyncio.create_task(run_job(self._runner, run), name=f"jobqueue-job-{job.id}")
         run.task.add_done_callback(lambda _: self._finished(run))
         if run.next_beat < self._beat_deadline:
             self._beat_wake.set()
@@ -211,12 +247,12 @@ class Worker:
 
     async def _claim(self, free: int) -> tuple[list[tuple[Job, bool]], list[str]]:
         """Claim up to ``free`` jobs: (job, is_probe) pairs, and the types worth waiting on."""
-        handled = self.queue.handled_types()
+        handled = self._registry.types()
         if not handled:
             return [], []
         types, probe_types = await self.breakers.plan(handled)
         claimed: list[tuple[Job, bool]] = []
-        lease = self.queue.lease_seconds
+        lease = self.config.lease_seconds
         waiting = list(types)
         for name in probe_types:
             if name in self._probing:
@@ -253,13 +289,13 @@ class Worker:
     async def _idle(self, types: list[str]) -> None:
         if self._wake.is_set():
             return
-        timeout = self.queue.poll_interval
+        timeout = self.config.poll_interval
         now = self.clock.now()
         if types:
             due = await self.storage.next_due(types)
             if due is not None:
                 timeout = min(timeout, due - now)
-        reopen = self.breakers.next_reopen(self.queue.handled_types())
+        reopen = self.breakers.next_reopen(self._registry.types())
         if reopen is not None:
             timeout = min(timeout, reopen - now)
         timeout = max(timeout, MIN_IDLE_WAIT)
@@ -339,7 +375,7 @@ class Worker:
     # -- sweeper -----------------------------------------------------------------------------
 
     async def _sweep_loop(self) -> None:
-        interval = max(self.queue.lease_seconds / 2, MIN_IDLE_WAIT)
+        interval = max(self.config.lease_seconds / 2, MIN_IDLE_WAIT)
         while not self._sweep_stop.is_set():
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(interval):
@@ -360,7 +396,7 @@ class Worker:
             for owner in await self.storage.lease_owners()
             if owner != self.owner and is_dead_local(owner)
         ]
-        jobs = await self.storage.reclaim(dead, self.queue.max_rescues)
+        jobs = await self.storage.reclaim(dead, self.config.max_rescues)
         recovered = False
         for job in jobs:
             if job.status is JobStatus.PENDING:
@@ -384,4 +420,4 @@ class Worker:
         return jobs
 
 
-__all__ = ["Worker"]
+__all__ = ["Worker", "WorkerConfig"]

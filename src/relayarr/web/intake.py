@@ -1,12 +1,12 @@
 """The webhook intake: ``POST|PUT /api/v1/webhooks/{source}[/{instance}]`` served straight
 off the ASGI scope, ahead of FastAPI's middleware and routing.
 
-Why: a webhook's own work (check the key, parse the body, store the job) costs about
-200 us of CPU; the eight middleware layers, the router and the request objects FastAPI
-and Starlette put around it cost about 100 us more, on the one route that must keep up
-with bursts. The app (:class:`relayarr.web.app.RelayarrApp`) hands these requests here
-before any of that runs; everything else, including other methods and other shapes of
-these paths (trailing slash, extra segments), goes to FastAPI unchanged.
+Why: the eight middleware layers, the router and the request objects FastAPI and
+Starlette put around a request cost half as much again as a webhook's own work (check the
+key, parse the body, store the job), on the one route that must keep up with bursts. The
+app (:class:`relayarr.web.app.RelayarrApp`) hands these requests here before any of that
+runs; everything else, including other methods and other shapes of these paths (trailing
+slash, extra segments), goes to FastAPI unchanged.
 
 Same behaviour as a route inside the app, from the same pieces: the API key check
 (:func:`relayarr.web.auth.require`), the body limit (413 by ``Content-Length`` before

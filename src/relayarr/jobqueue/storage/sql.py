@@ -1,17 +1,30 @@
-"""Named SQL blocks loaded from files shipped in the package.
+"""What both SQL engines share: named SQL blocks loaded from files, and one row shape.
 
 A file holds blocks introduced by ``-- name: <name>`` and a one-line purpose comment; each
 block runs to the next ``-- name:`` line. Loaded once, never built from f-strings.
+
+Every job query of both engines selects the 19 fields of :class:`Job` in declaration order
+(times as epoch seconds, payload and result as JSON text, NULL for what a table does not
+keep), so :func:`row_to_job` maps every job row of either engine, and code that reads one
+column names it by its field (``row[LEASE_OWNER]``).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from importlib.resources import files
 from typing import Any
 
-from relayarr.jobqueue.models import BreakerPhase, BreakerState, Job, dump_json
+from relayarr.jobqueue.models import (
+    BreakerPhase,
+    BreakerState,
+    Job,
+    JobStatus,
+    dump_json,
+    load_json,
+)
 
 _NAME = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
 
@@ -41,6 +54,81 @@ def load_migrations(package: str) -> list[tuple[int, str, str]]:
     if numbers != list(range(1, len(numbers) + 1)):
         raise ValueError(f"migrations in {package} are not numbered 1..n: {numbers}")
     return found
+
+
+# Positions in a job row: Job's fields in declaration order.
+(
+    ID,
+    TYPE,
+    PAYLOAD,
+    PRIORITY,
+    STATUS,
+    ATTEMPTS,
+    MAX_ATTEMPTS,
+    RUN_AT,
+    CREATED_AT,
+    STARTED_AT,
+    FINISHED_AT,
+    LAST_ERROR,
+    UNIQUE_KEY,
+    PARENT_ID,
+    RESULT,
+    LEASE_OWNER,
+    LEASE_EXPIRES_AT,
+    LEASE_TOKEN,
+    RESCUES,
+) = range(19)
+
+_STATUS = {status.value: status for status in JobStatus}
+_fromtimestamp = datetime.fromtimestamp
+
+
+def row_to_job(row: Sequence[Any]) -> Job:
+    """A job row (Job's fields in order, times as epoch seconds, JSON as text) as a Job."""
+    (
+        job_id,
+        job_type,
+        payload,
+        priority,
+        status,
+        attempts,
+        max_attempts,
+        run_at,
+        created_at,
+        started_at,
+        finished_at,
+        last_error,
+        unique_key,
+        parent_id,
+        result,
+        lease_owner,
+        lease_expires_at,
+        lease_token,
+        rescues,
+    ) = row
+    return Job.from_values(
+        (
+            job_id,
+            job_type,
+            load_json(payload),
+            priority,
+            _STATUS[status],
+            attempts,
+            max_attempts,
+            _fromtimestamp(run_at, UTC),
+            _fromtimestamp(created_at, UTC),
+            None if started_at is None else _fromtimestamp(started_at, UTC),
+            None if finished_at is None else _fromtimestamp(finished_at, UTC),
+            last_error,
+            unique_key,
+            parent_id,
+            None if result is None else load_json(result),
+            lease_owner,
+            None if lease_expires_at is None else _fromtimestamp(lease_expires_at, UTC),
+            lease_token,
+            rescues,
+        )
+    )
 
 
 def row_to_breaker(row: Sequence[Any]) -> BreakerState:

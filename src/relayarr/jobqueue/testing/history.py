@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from relayarr.jobqueue.clock import FakeClock
-from relayarr.jobqueue.errors import JobNotFound
+from relayarr.jobqueue.errors import InvalidTransition, JobNotFound
 from relayarr.jobqueue.models import Job, JobId, JobQuery, JobStatus, Page, TypeStats
 from relayarr.jobqueue.storage import Storage
 from relayarr.jobqueue.testing.base import START, TYPE_A, TYPE_B, ContractBase
@@ -219,3 +219,16 @@ class HistoryContract(ContractBase):
         assert await storage.prune(keep=0) == 0
         assert await self.ids(storage) == newest_first(processing, pending)
         assert await storage.get(processing.id) == processing
+
+    async def test_prune_refuses_bad_arguments_and_deletes_nothing(
+        self, storage: Storage, clock: FakeClock
+    ) -> None:
+        """A negative ``keep`` is a ValueError; an active status is InvalidTransition (active
+        jobs are never pruned), checked before anything is deleted."""
+        done = await self.finish_at(storage, clock, START + 1)
+        with pytest.raises(ValueError, match="keep"):
+            await storage.prune(keep=-1)
+        for status in (PENDING, PROCESSING):
+            with pytest.raises(InvalidTransition):
+                await storage.prune(older_than=START + 100, statuses=[COMPLETED, status])
+        assert await self.ids(storage) == [done.id]

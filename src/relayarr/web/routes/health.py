@@ -19,7 +19,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse, Response
 
-from relayarr.jobqueue import JobId, JobNotFound, JobQueueError
+from relayarr.jobqueue import JobQueueError
 from relayarr.web import auth
 from relayarr.web.context import WebContext, context
 from relayarr.web.metrics import CONTENT_TYPE
@@ -36,9 +36,7 @@ Ctx = Annotated[WebContext, Depends(context)]
 async def _storage_answers(ctx: WebContext) -> bool:
     try:
         async with asyncio.timeout(HEALTH_TIMEOUT):
-            await ctx.queue.storage.get(JobId(0))  # an indexed miss on each table
-    except JobNotFound:
-        return True
+            await ctx.queue.ping()
     except (JobQueueError, TimeoutError) as exc:
         logger.error(
             "health check: storage does not answer: %s",

@@ -128,7 +128,6 @@ async def show_job(ctx: Ctx, job_id: JobIdParam) -> JobDetail:
 async def enqueue(ctx: Ctx, request: EnqueueRequest) -> EnqueueResult:
     """Store a job of a type this node knows; with ``unique_key``, an active job holding
     the key is returned instead (``created`` false)."""
-    queue = ctx.queue
     spec = JobSpec(
         request.type,
         request.payload,
@@ -138,10 +137,8 @@ async def enqueue(ctx: Ctx, request: EnqueueRequest) -> EnqueueResult:
         debounce=request.debounce,
         max_attempts=request.max_attempts,
     )
-    # add_job does not say whether a unique key returned an existing job; storage does.
-    added = await queue.storage.add([queue.prepare_spec(spec, queue.clock.now())])
-    queue.announce(added)
-    return EnqueueResult(job=JobOut.of(added[0].job), created=added[0].created)
+    added = await ctx.queue.add(spec)
+    return EnqueueResult(job=JobOut.of(added.job), created=added.created)
 
 
 @router.post(

@@ -25,7 +25,7 @@ from relayarr.jobqueue.bulk import paused_gc
 from relayarr.jobqueue.errors import StorageError
 from relayarr.jobqueue.models import Added, JobStatus, NewJob
 from relayarr.jobqueue.storage.postgres.connection import Database
-from relayarr.jobqueue.storage.postgres.rows import row_to_job
+from relayarr.jobqueue.storage.sql import ID, RUN_AT, STATUS, UNIQUE_KEY, row_to_job
 
 MERGE_LIMIT = 1000  # adds of more jobs go on their own: small adds never wait behind them
 UNIQUE_ATTEMPTS = 20  # a unique key whose holder keeps finishing under us: give up after
@@ -188,10 +188,10 @@ async def _add_unique(conn: Any, queries: dict[str, str], new: NewJob, now: floa
         row = await conn.fetchrow(queries["find_unique"], new.unique_key)
         if row is None:
             continue  # the holder finished between the two statements: try again
-        if new.debounce and row[4] == _PENDING and new.run_at > row[7]:
-            moved = await conn.fetchrow(queries["debounce"], new.run_at, row[0])
+        if new.debounce and row[STATUS] == _PENDING and new.run_at > row[RUN_AT]:
+            moved = await conn.fetchrow(queries["debounce"], new.run_at, row[ID])
             if moved is None:
-                moved = await conn.fetchrow(queries["find_unique"], row[12])
+                moved = await conn.fetchrow(queries["find_unique"], row[UNIQUE_KEY])
             row = moved
             if row is None:
                 continue

@@ -17,7 +17,7 @@ from typing import Any
 from relayarr.jobqueue.errors import LeaseLost
 from relayarr.jobqueue.models import Job, JobStatus, Lease
 from relayarr.jobqueue.storage.postgres.connection import Database
-from relayarr.jobqueue.storage.postgres.rows import row_to_job
+from relayarr.jobqueue.storage.sql import ID, row_to_job
 
 
 @dataclass(slots=True)
@@ -85,7 +85,7 @@ class CompletionBatcher:
             if not isinstance(exc, Exception):
                 raise
             return
-        by_id = {row[0]: row for row in rows}
+        by_id = {row[ID]: row for row in rows}
         for entry in batch:
             if entry.future.done():
                 continue

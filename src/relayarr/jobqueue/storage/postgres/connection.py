@@ -53,7 +53,6 @@ Resolver = Callable[[Any], Awaitable[tuple[bool, T | None]]]
 
 log = logging.getLogger(__name__)
 
-SCHEMES = ("postgresql", "postgres")
 OUR_OPTIONS = ("pool_size", "connect_timeout", "reconnect_timeout", "event_retention")
 SECRET_OPTIONS = ("password", "sslpassword")
 FIRST_BACKOFF = 0.05
@@ -111,7 +110,7 @@ class PostgresOptions:
         except ValueError as exc:
             raise InvalidURL(f"malformed PostgreSQL URL: {exc}", where=where) from exc
         scheme = parts.scheme.split("+", 1)[0]
-        if scheme not in SCHEMES:
+        if scheme != "postgresql":
             raise InvalidURL(f"not a PostgreSQL URL: {parts.scheme}://", where=where)
         if not parts.path.strip("/"):
             raise InvalidURL(

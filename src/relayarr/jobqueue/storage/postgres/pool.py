@@ -1,10 +1,9 @@
 """The engine's own connection pool: at most ``pool_size`` connections, idle ones reused.
 
 asyncpg's pool does a lot on every checkout: on release it runs a reset, arms a timeout
-and an inactivity timer, and shields a new task; measured here that cost about as much
-client CPU as the statement itself (~140 µs against ~100 µs for a one-row insert). This
-pool hands a connection out and takes it back with a list pop and append, so a
-one-statement operation costs its round trip and little else.
+and an inactivity timer, and shields a new task, costing more client CPU than a one-row
+statement itself. This pool hands a connection out and takes it back with a list pop and
+append, so a one-statement operation costs its round trip and little else.
 
 Connections carry no session state between operations (locks are per transaction), so
 nothing is reset. One the operation left unusable (broken, mid-transaction, cancelled

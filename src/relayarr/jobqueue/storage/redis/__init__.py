@@ -26,8 +26,6 @@ from __future__ import annotations
 
 from relayarr.jobqueue.errors import DriverMissing
 
-INSTALL = "pip install 'relayarr[redis]' (or: pip install 'redis>=5.3')"
-
 try:
     from relayarr.jobqueue.storage.redis.engine import RedisStorage
 except ModuleNotFoundError as exc:
@@ -37,4 +35,4 @@ except ModuleNotFoundError as exc:
         RedisStorage,
     )
 
-__all__ = ["INSTALL", "DriverMissing", "RedisStorage"]
+__all__ = ["DriverMissing", "RedisStorage"]

@@ -262,9 +262,9 @@ class Client:
             return []
         return await self._settle(batch, replies)
 
-    # One timer watches the batch in flight, instead of one asyncio.timeout per batch (about
-    # 5 us each, a twentieth of an add's client time): it fires at most once per ``timeout``
-    # seconds, and cancels the sending task only when its batch has waited that long.
+    # One timer watches the batch in flight, instead of one asyncio.timeout per batch (which
+    # an add would pay for): it fires at most once per ``timeout`` seconds, and cancels the
+    # sending task only when its batch has waited that long.
 
     def _watch(self, loop: asyncio.AbstractEventLoop, now: float) -> asyncio.Task[Any]:
         """Start the reply timeout for a batch sent at ``now`` by the current task."""

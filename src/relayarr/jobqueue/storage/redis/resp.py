@@ -1,9 +1,9 @@
 """Commands as the bytes Redis reads (RESP arrays of bulk strings), packed once per call.
 
-redis-py's asyncio connection packs in Python, one encoder call per argument: about 15 us
-for an add's 14 arguments, as much as the rest of the client's work on it. hiredis (which
-the ``relayarr[redis]`` extra installs) packs in C in about 1.5 us; without it a plain
-Python packer does in about 4 us.
+redis-py's asyncio connection packs in Python, one encoder call per argument, which costs
+an add as much as the rest of the client's work on it. hiredis (which the
+``relayarr[redis]`` extra installs) packs in C; without it a plain Python packer still
+makes one call of the whole command.
 """
 
 from __future__ import annotations

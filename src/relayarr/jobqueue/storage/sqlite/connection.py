@@ -77,10 +77,9 @@ class SQLiteOptions:
 
 
 # Page cache of the writing connection. SQLite's default (2 MiB) is too small for the
-# b-trees a completion writes once history is large: with 1,000,000 history rows a drain
-# ran 20-38 % slower at 2 MiB and level with an empty history at 64 MiB (measured with
-# `python -m benchmarks --only history`). Pages are cached as read, so a small database
-# never uses it all. Readers keep the default.
+# b-trees a completion writes once history is large, so completions would slow down as
+# history grows. Pages are cached as read, so a small database never uses it all. Readers
+# keep the default.
 WRITER_CACHE_KIB = 65536
 READER_CACHE_KIB = 2000
 

@@ -23,7 +23,8 @@ COUNT_REQUEUE = QUERIES["count_requeue"]
 
 
 def import_jobs(conn: sqlite3.Connection, jobs: Sequence[Job]) -> int:
-    """Insert the jobs whose ids are free; returns how many (inside the writer's savepoint)."""
+    """Insert the jobs whose ids are free; returns how many. Runs in one writer transaction:
+    a refusal part-way (a held unique key) undoes the jobs stored before it."""
     stored = 0
     for job in jobs:
         if conn.execute(Q["job_present"], (job.id, job.id)).fetchone() is not None:

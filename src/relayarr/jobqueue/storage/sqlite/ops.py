@@ -32,16 +32,31 @@ from relayarr.jobqueue.models import (
     NewJob,
     Page,
     QueueStats,
-    TypeStats,
     dump_json,
 )
-from relayarr.jobqueue.storage.sql import breaker_params, load_queries, row_to_breaker
-from relayarr.jobqueue.storage.sqlite.rows import (
-    history_params,
-    history_row,
-    row_to_event,
+from relayarr.jobqueue.rescue import rescue_failure, rescue_note
+from relayarr.jobqueue.storage.answers import FINISHED_WINDOW, page_of, queue_stats
+from relayarr.jobqueue.storage.sql import (
+    ATTEMPTS,
+    CREATED_AT,
+    ID,
+    LAST_ERROR,
+    LEASE_OWNER,
+    MAX_ATTEMPTS,
+    PARENT_ID,
+    PAYLOAD,
+    PRIORITY,
+    RESCUES,
+    RUN_AT,
+    STATUS,
+    TYPE,
+    UNIQUE_KEY,
+    breaker_params,
+    load_queries,
+    row_to_breaker,
     row_to_job,
 )
+from relayarr.jobqueue.storage.sqlite.rows import history_params, history_row, row_to_event
 
 Q = load_queries(__package__ or "relayarr.jobqueue.storage.sqlite")
 NO_CURSOR = 2**63 - 1
@@ -69,7 +84,7 @@ def claim(
         "limit": limit,
     }
     rows = conn.execute(Q["claim"], params).fetchall()
-    rows.sort(key=lambda row: (row[3], row[7], row[0]))  # RETURNING has no order
+    rows.sort(key=lambda row: (row[PRIORITY], row[RUN_AT], row[ID]))  # RETURNING has no order
     return [row_to_job(row) for row in rows]
 
 
@@ -112,7 +127,7 @@ def release(
     if error is None:
         # Keep the last error of an earlier attempt: a release is not a failure.
         current = conn.execute(Q["get_active"], (lease.job_id,)).fetchone()
-        error = current[10] if current is not None else None
+        error = current[LAST_ERROR] if current is not None else None
     return _requeue(conn, lease, now if run_at is None else run_at, error, uncount=True, now=now)
 
 
@@ -158,9 +173,9 @@ def retry(conn: sqlite3.Connection, job_id: JobId, now: float) -> Job:
         if conn.execute(Q["get_active"], (job_id,)).fetchone() is not None:
             raise InvalidTransition(f"job {job_id} is still active")
         raise JobNotFound(job_id)
-    if row[4] == JobStatus.COMPLETED:
+    if row[STATUS] == JobStatus.COMPLETED:
         raise InvalidTransition(f"job {job_id} completed; only failed or cancelled jobs")
-    unique_key = row[11]
+    unique_key = row[UNIQUE_KEY]
     if unique_key is not None:
         holder = conn.execute(Q["find_unique"], (unique_key,)).fetchone()
         if holder is not None:
@@ -168,7 +183,18 @@ def retry(conn: sqlite3.Connection, job_id: JobId, now: float) -> Job:
     conn.execute(Q["delete_history"], (job_id,))
     conn.execute(
         Q["restore"],
-        (row[0], row[1], row[2], row[3], row[6], now, row[8], row[10], unique_key, row[12]),
+        (
+            row[ID],
+            row[TYPE],
+            row[PAYLOAD],
+            row[PRIORITY],
+            row[MAX_ATTEMPTS],
+            now,
+            row[CREATED_AT],
+            row[LAST_ERROR],
+            unique_key,
+            row[PARENT_ID],
+        ),
     )
     conn.execute(Q["count_requeue"])
     return row_to_job(conn.execute(Q["get_active"], (job_id,)).fetchone())
@@ -177,27 +203,23 @@ def retry(conn: sqlite3.Connection, job_id: JobId, now: float) -> Job:
 def reclaim(
     conn: sqlite3.Connection, dead_owners: Sequence[str], max_rescues: int, now: float
 ) -> list[Job]:
-    """Put stalled jobs back to pending, or fail them (poison, or the last attempt lost)."""
+    """Put stalled jobs back to pending or fail them, as the rescue rule decides."""
     rescued: list[Job] = []
     for row in conn.execute(Q["stalled"], (now, json.dumps(list(dead_owners)))).fetchall():
-        owner = row[13]
-        error: str | None = None
-        if row[16] + 1 > max_rescues:
-            error = (
-                f"poison job: its worker died or lost the lease {row[16] + 1} times "
-                f"(limit {max_rescues}); last owner {owner}"
-            )
-        elif row[5] >= row[6]:
-            error = (
-                f"worker ({owner}) died or lost the lease during the last allowed "
-                f"attempt ({row[5]} of {row[6]})"
-            )
+        owner = row[LEASE_OWNER]
+        error = rescue_failure(
+            rescues=row[RESCUES],
+            attempts=row[ATTEMPTS],
+            max_attempts=row[MAX_ATTEMPTS],
+            max_rescues=max_rescues,
+            owner=owner,
+        )
         if error is not None:
-            conn.execute(Q["take_active"], (row[0],))
+            conn.execute(Q["take_active"], (row[ID],))
             rescued.append(archive(conn, row, JobStatus.FAILED, now, error, None))
             continue
-        error = row[10] if row[10] else f"rescued after its worker ({owner}) stopped"
-        rescued.append(row_to_job(conn.execute(Q["rescue"], (now, error, row[0])).fetchone()))
+        note = rescue_note(row[LAST_ERROR], owner)
+        rescued.append(row_to_job(conn.execute(Q["rescue"], (now, note, row[ID])).fetchone()))
     if any(job.status is JobStatus.PENDING for job in rescued):
         conn.execute(Q["count_requeue"])
     return rescued
@@ -269,9 +291,9 @@ def _add(conn: sqlite3.Connection, jobs: Sequence[NewJob], now: float) -> list[A
         if row is None:
             out += insert_many(conn, [new], now, created_at)
             continue
-        if new.debounce and row[4] == JobStatus.PENDING and new.run_at > row[7]:
-            conn.execute(Q["debounce"], (new.run_at, row[0], new.run_at))
-            row = (*row[:7], new.run_at, *row[8:])
+        if new.debounce and row[STATUS] == JobStatus.PENDING and new.run_at > row[RUN_AT]:
+            conn.execute(Q["debounce"], (new.run_at, row[ID], new.run_at))
+            row = (*row[:RUN_AT], new.run_at, *row[RUN_AT + 1 :])
         out.append(Added(row_to_job(row), created=False))
     if run:
         out += insert_many(conn, run, now, created_at)
@@ -395,13 +417,12 @@ def archive(
     result: str | None,
 ) -> Job:
     """Write a row just taken from job_queue into history; the caller already deleted it."""
-    conn.execute(Q["insert_history"], history_params(row, status, now, error, result))
-    return row_to_job(history_row(row, status, now, error, result))
+    done = history_row(row, status, now, error, result)
+    conn.execute(Q["insert_history"], history_params(done))
+    return row_to_job(done)
 
 
 def list_jobs(conn: sqlite3.Connection, query: JobQuery) -> Page:
-    if not 1 <= query.limit <= 1000:
-        raise ValueError("limit must be from 1 to 1000")
     statuses = [JobStatus(status) for status in query.statuses]
     params = {
         "before": query.before_id if query.before_id is not None else NO_CURSOR,
@@ -420,22 +441,15 @@ def list_jobs(conn: sqlite3.Connection, query: JobQuery) -> Page:
         rows += conn.execute(Q["list_active"], params).fetchall()
     if want_history:
         rows += conn.execute(Q["list_history"], params).fetchall()
-    rows.sort(key=lambda row: row[0], reverse=True)
-    more = len(rows) > query.limit
-    rows = rows[: query.limit]
-    jobs = [row_to_job(row) for row in rows]
-    return Page(jobs=jobs, next_cursor=jobs[-1].id if more and jobs else None)
+    rows.sort(key=lambda row: row[ID], reverse=True)
+    return page_of([row_to_job(row) for row in rows[: query.limit + 1]], query.limit)
 
 
 def stats(conn: sqlite3.Connection, now: float) -> QueueStats:
-    counts: dict[str, dict[str, int]] = {}
-    for name in ("count_active", "count_history"):
-        for job_type, status, count in conn.execute(Q[name]).fetchall():
-            counts.setdefault(job_type, {})[status] = count
+    counts = [
+        *conn.execute(Q["count_active"]).fetchall(),
+        *conn.execute(Q["count_history"]).fetchall(),
+    ]
     oldest = conn.execute(Q["oldest_due"], (now,)).fetchone()[0]
-    finished = conn.execute(Q["finished_since"], (now - 60.0,)).fetchone()[0]
-    return QueueStats(
-        by_type={job_type: TypeStats(**by_status) for job_type, by_status in counts.items()},
-        oldest_pending_age=None if oldest is None else max(0.0, now - oldest),
-        finished_last_minute=finished,
-    )
+    finished = conn.execute(Q["finished_since"], (now - FINISHED_WINDOW,)).fetchone()[0]
+    return queue_stats(counts, oldest_due=oldest, finished=finished, now=now)

@@ -1,5 +1,6 @@
--- Every statement the SQLite engine runs. Column lists are fixed so rows map to Job by
--- position (see rows.py): active rows pad finished_at/result, history rows pad the lease.
+-- Every statement the SQLite engine runs. Job rows select Job's fields in order, so one
+-- mapper reads them (storage/sql.py): active rows have no finished_at or result, history
+-- rows no lease expiry or token.
 
 -- name: next_id
 -- The first free id: past every id in either table and every id ever pruned.
@@ -41,8 +42,8 @@ UPDATE id_floor SET high_water = max(high_water, coalesce((SELECT max(id) FROM j
 -- name: find_unique
 -- The active job holding a unique key, if any.
 SELECT id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
-       started_at, last_error, unique_key, parent_id, lease_owner, lease_token,
-       lease_expires_at, rescues, NULL, NULL
+       started_at, NULL, last_error, unique_key, parent_id, NULL, lease_owner,
+       lease_expires_at, lease_token, rescues
 FROM job_queue WHERE unique_key = ?
 
 -- name: debounce
@@ -62,8 +63,8 @@ WHERE id IN (
     LIMIT :limit
 )
 RETURNING id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
-          started_at, last_error, unique_key, parent_id, lease_owner, lease_token,
-          lease_expires_at, rescues, NULL, NULL
+          started_at, NULL, last_error, unique_key, parent_id, NULL, lease_owner,
+          lease_expires_at, lease_token, rescues
 
 -- name: wake_mark
 -- What moves when work may have become due or events were appended (see wake.py): the
@@ -93,21 +94,21 @@ WHERE id = ? AND lease_token = ? AND status = 'processing' AND lease_expires_at 
 DELETE FROM job_queue
 WHERE id = ? AND lease_token = ? AND status = 'processing' AND lease_expires_at > ?
 RETURNING id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
-          started_at, last_error, unique_key, parent_id, lease_owner, lease_token,
-          lease_expires_at, rescues, NULL, NULL
+          started_at, NULL, last_error, unique_key, parent_id, NULL, lease_owner,
+          lease_expires_at, lease_token, rescues
 
 -- name: take_active
 -- Remove any active job from the active table, returning it for history.
 DELETE FROM job_queue WHERE id = ?
 RETURNING id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
-          started_at, last_error, unique_key, parent_id, lease_owner, lease_token,
-          lease_expires_at, rescues, NULL, NULL
+          started_at, NULL, last_error, unique_key, parent_id, NULL, lease_owner,
+          lease_expires_at, lease_token, rescues
 
 -- name: insert_history
 -- Archive a finished job under its original id.
 INSERT INTO job_history (id, type, payload, priority, status, attempts, max_attempts, run_at,
                          created_at, started_at, finished_at, last_error, unique_key,
-                         parent_id, lease_owner, rescues, result)
+                         parent_id, result, lease_owner, rescues)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 
 -- name: requeue_leased
@@ -118,14 +119,14 @@ SET status = 'pending', run_at = :run_at, last_error = :error,
     lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
 WHERE id = :id AND lease_token = :token AND status = 'processing' AND lease_expires_at > :now
 RETURNING id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
-          started_at, last_error, unique_key, parent_id, lease_owner, lease_token,
-          lease_expires_at, rescues, NULL, NULL
+          started_at, NULL, last_error, unique_key, parent_id, NULL, lease_owner,
+          lease_expires_at, lease_token, rescues
 
 -- name: stalled
 -- Processing jobs whose lease expired or whose owner is known dead.
 SELECT id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
-       started_at, last_error, unique_key, parent_id, lease_owner, lease_token,
-       lease_expires_at, rescues, NULL, NULL
+       started_at, NULL, last_error, unique_key, parent_id, NULL, lease_owner,
+       lease_expires_at, lease_token, rescues
 FROM job_queue
 WHERE status = 'processing'
   AND (lease_expires_at <= ? OR lease_owner IN (SELECT value FROM json_each(?)))
@@ -137,8 +138,8 @@ SET status = 'pending', run_at = ?, rescues = rescues + 1, last_error = ?,
     lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
 WHERE id = ? AND status = 'processing'
 RETURNING id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
-          started_at, last_error, unique_key, parent_id, lease_owner, lease_token,
-          lease_expires_at, rescues, NULL, NULL
+          started_at, NULL, last_error, unique_key, parent_id, NULL, lease_owner,
+          lease_expires_at, lease_token, rescues
 
 -- name: lease_owners
 -- Distinct owners of current leases.
@@ -148,15 +149,15 @@ WHERE status = 'processing' AND lease_owner IS NOT NULL
 -- name: get_active
 -- One active job by id.
 SELECT id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
-       started_at, last_error, unique_key, parent_id, lease_owner, lease_token,
-       lease_expires_at, rescues, NULL, NULL
+       started_at, NULL, last_error, unique_key, parent_id, NULL, lease_owner,
+       lease_expires_at, lease_token, rescues
 FROM job_queue WHERE id = ?
 
 -- name: get_history
 -- One historical job by id.
 SELECT id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
-       started_at, last_error, unique_key, parent_id, lease_owner, NULL, NULL, rescues,
-       finished_at, result
+       started_at, finished_at, last_error, unique_key, parent_id, result, lease_owner,
+       NULL, NULL, rescues
 FROM job_history WHERE id = ?
 
 -- name: delete_history
@@ -172,8 +173,8 @@ VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, ?, 0)
 -- name: list_active
 -- A page of active jobs, newest first.
 SELECT id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
-       started_at, last_error, unique_key, parent_id, lease_owner, lease_token,
-       lease_expires_at, rescues, NULL, NULL
+       started_at, NULL, last_error, unique_key, parent_id, NULL, lease_owner,
+       lease_expires_at, lease_token, rescues
 FROM job_queue
 WHERE id < :before
   AND (:any_status OR status IN (SELECT value FROM json_each(:statuses)))
@@ -185,8 +186,8 @@ ORDER BY id DESC LIMIT :limit
 -- name: list_history
 -- A page of historical jobs, newest first.
 SELECT id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
-       started_at, last_error, unique_key, parent_id, lease_owner, NULL, NULL, rescues,
-       finished_at, result
+       started_at, finished_at, last_error, unique_key, parent_id, result, lease_owner,
+       NULL, NULL, rescues
 FROM job_history
 WHERE id < :before
   AND (:any_status OR status IN (SELECT value FROM json_each(:statuses)))

@@ -1,7 +1,6 @@
 """Rows as the SQLite engine's queries return them, turned into domain values.
 
-Every job query selects the same 19 columns in the same order (see queries.sql), so one
-positional mapping serves the active table and history alike.
+Job rows have the shape both SQL engines share (:mod:`relayarr.jobqueue.storage.sql`).
 """
 
 from __future__ import annotations
@@ -10,73 +9,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from relayarr.jobqueue.events import Event, EventKind
-from relayarr.jobqueue.models import Job, JobStatus, load_json
+from relayarr.jobqueue.models import JobStatus, load_json
+from relayarr.jobqueue.storage.sql import (
+    FINISHED_AT,
+    LAST_ERROR,
+    LEASE_EXPIRES_AT,
+    LEASE_TOKEN,
+    RESULT,
+    STATUS,
+    row_to_job,
+)
 
-_STATUS = {status.value: status for status in JobStatus}
 _fromtimestamp = datetime.fromtimestamp
-
-
-def row_to_job(row: tuple[Any, ...]) -> Job:
-    """Map a 19-column job row to a Job (field order differs from column order)."""
-    started_at, lease_expires_at, finished_at, parent_id, result = (
-        row[9],
-        row[15],
-        row[17],
-        row[12],
-        row[18],
-    )
-    return Job.from_values(
-        (
-            row[0],  # id
-            row[1],  # type
-            load_json(row[2]),  # payload
-            row[3],  # priority
-            _STATUS[row[4]],
-            row[5],  # attempts
-            row[6],  # max_attempts
-            _fromtimestamp(row[7], UTC),  # run_at
-            _fromtimestamp(row[8], UTC),  # created_at
-            None if started_at is None else _fromtimestamp(started_at, UTC),
-            None if finished_at is None else _fromtimestamp(finished_at, UTC),
-            row[10],  # last_error
-            row[11],  # unique_key
-            parent_id,
-            None if result is None else load_json(result),
-            row[13],  # lease_owner
-            None if lease_expires_at is None else _fromtimestamp(lease_expires_at, UTC),
-            row[14],  # lease_token
-            row[16],  # rescues
-        )
-    )
-
-
-def history_params(
-    row: tuple[Any, ...],
-    status: JobStatus,
-    finished_at: float,
-    error: str | None,
-    result: str | None,
-) -> tuple[Any, ...]:
-    """Parameters of insert_history for an active row that is finishing now."""
-    return (
-        row[0],
-        row[1],
-        row[2],
-        row[3],
-        status.value,
-        row[5],
-        row[6],
-        row[7],
-        row[8],
-        row[9],
-        finished_at,
-        row[10] if error is None else error,
-        row[11],
-        row[12],
-        row[13],
-        row[16],
-        result,
-    )
 
 
 def history_row(
@@ -86,25 +30,21 @@ def history_row(
     error: str | None,
     result: str | None,
 ) -> tuple[Any, ...]:
-    """The 19-column row the history table now holds for that job (no lease token/expiry)."""
-    return (
-        *row[:4],
-        status.value,
-        row[5],
-        row[6],
-        row[7],
-        row[8],
-        row[9],
-        row[10] if error is None else error,
-        row[11],
-        row[12],
-        row[13],
-        None,
-        None,
-        row[16],
-        finished_at,
-        result,
-    )
+    """The job row history keeps for an active ``row`` finishing now: its status, finish
+    time and result set, ``error`` (when given) as its last error, its lease gone."""
+    done = list(row)
+    done[STATUS] = status.value
+    done[FINISHED_AT] = finished_at
+    if error is not None:
+        done[LAST_ERROR] = error
+    done[RESULT] = result
+    done[LEASE_EXPIRES_AT] = done[LEASE_TOKEN] = None
+    return tuple(done)
+
+
+def history_params(done: tuple[Any, ...]) -> tuple[Any, ...]:
+    """insert_history's parameters for a history row (every column but the lease's)."""
+    return done[:LEASE_EXPIRES_AT] + done[LEASE_TOKEN + 1 :]
 
 
 def row_to_event(row: tuple[Any, ...]) -> Event:
@@ -117,3 +57,6 @@ def row_to_event(row: tuple[Any, ...]) -> Event:
         job_type=job_type,
         data=load_json(data),  # type: ignore[arg-type]  # always an object: we wrote it
     )
+
+
+__all__ = ["history_params", "history_row", "row_to_event", "row_to_job"]
