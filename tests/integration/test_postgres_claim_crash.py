@@ -27,6 +27,8 @@ from relayarr.jobqueue.models import Job, JobId, JobQuery, JobStatus, Lease, New
 from relayarr.jobqueue.storage import Storage, open_storage
 from servers import PostgresServer, PostgresServerError
 
+pytestmark = pytest.mark.slow
+
 HANG_GUARD = 60.0  # seconds; only against hanging
 QUIET = {
     "autovacuum": "off",  # a vacuum's commit would flush the WAL
