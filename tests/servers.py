@@ -18,7 +18,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -68,9 +68,11 @@ class PostgresServer:
     Durability is left as in production (fsync and synchronous_commit on). The server
     refuses to run as root, so when the tests run as root every server command runs as the
     ``postgres`` user. Local socket connections are trusted; TCP needs the password.
+    ``settings`` are further server settings (``-c name=value``) for a test's own server.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, settings: Mapping[str, str] | None = None) -> None:
+        self.settings = dict(settings or {})
         self.bindir = postgres_bindir()
         self.root = Path(tempfile.mkdtemp(prefix="relayarr-pg-"))
         self.data = self.root / "data"
@@ -133,6 +135,7 @@ class PostgresServer:
                 "-c synchronous_commit=on",
                 "-c max_connections=300",
                 "-c shared_buffers=64MB",
+                *(f"-c {name}={value}" for name, value in self.settings.items()),
             ]
         )
         self._run(

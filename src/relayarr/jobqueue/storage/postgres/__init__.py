@@ -12,7 +12,9 @@ concurrent adds, and the completions of one loop turn, share a statement (see
 :mod:`.adding` and :mod:`.batch`); other processes are woken with LISTEN/NOTIFY (see
 :mod:`.listen`). The shared event log is in :mod:`.eventlog`. Connections come from a
 light pool of our own (:mod:`.pool`); a lost connection is retried where that is safe and
-reported where it is not (see :mod:`.connection`).
+reported where it is not (see :mod:`.connection`). Every write waits for the server's WAL
+flush except a claim (see ``claim`` in queries.sql): a claim lost in a crash is only a
+lost lease, its job pending again.
 """
 
 from __future__ import annotations

@@ -97,6 +97,11 @@ RETURNING id, type, payload, priority, status, attempts, max_attempts, run_at, c
 -- SKIP LOCKED lets concurrent claimers pass each other instead of queueing. The update
 -- finds them by primary key (= ANY of an array): a join with the CTE let generic plans,
 -- which guess LIMIT $3 at a tenth of the table, hash-join against a scan of all of it.
+-- The claim alone commits without waiting for its WAL flush: set_config(..., true) lasts
+-- until this statement's own commit (no extra round trip), and runs only for jobs picked.
+-- A claim lost in a server crash leaves its jobs pending and the holder's fenced writes
+-- are refused; any later durable commit (a completion, a heartbeat) flushes the claim
+-- first, as the WAL is written in order. See docs/pgclaim.md.
 WITH picked AS MATERIALIZED (
     SELECT id FROM job_queue
     WHERE status = 'pending' AND run_at <= $1 AND type = ANY($2::text[])
@@ -107,7 +112,9 @@ WITH picked AS MATERIALIZED (
 UPDATE job_queue q
 SET status = 'processing', attempts = q.attempts + 1, started_at = $1,
     lease_owner = $4, lease_token = $5, lease_expires_at = $6
-WHERE q.id = ANY(ARRAY(SELECT id FROM picked))
+WHERE q.id = ANY(ARRAY(
+    SELECT id FROM picked WHERE set_config('synchronous_commit', 'off', true) = 'off'
+))
 RETURNING q.id, q.type, q.payload, q.priority, q.status, q.attempts, q.max_attempts, q.run_at,
           q.created_at, q.started_at, NULL::float8, q.last_error, q.unique_key, q.parent_id,
           NULL::text, q.lease_owner, q.lease_expires_at, q.lease_token, q.rescues
