@@ -446,10 +446,16 @@ def list_jobs(conn: sqlite3.Connection, query: JobQuery) -> Page:
 
 
 def stats(conn: sqlite3.Connection, now: float) -> QueueStats:
-    counts = [
-        *conn.execute(Q["count_active"]).fetchall(),
-        *conn.execute(Q["count_history"]).fetchall(),
-    ]
-    oldest = conn.execute(Q["oldest_due"], (now,)).fetchone()[0]
-    finished = conn.execute(Q["finished_since"], (now - FINISHED_WINDOW,)).fetchone()[0]
+    # One read transaction, so one snapshot: a job that finishes between the two counts
+    # would otherwise be counted in both tables.
+    conn.execute("BEGIN")
+    try:
+        counts = [
+            *conn.execute(Q["count_active"]).fetchall(),
+            *conn.execute(Q["count_history"]).fetchall(),
+        ]
+        oldest = conn.execute(Q["oldest_due"], (now,)).fetchone()[0]
+        finished = conn.execute(Q["finished_since"], (now - FINISHED_WINDOW,)).fetchone()[0]
+    finally:
+        conn.execute("COMMIT")
     return queue_stats(counts, oldest_due=oldest, finished=finished, now=now)
