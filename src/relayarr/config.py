@@ -370,8 +370,17 @@ def default_config_toml() -> str:
     for name, model in optional:
         lines.extend(_template_optional(name, model, Settings.model_fields[name]))
     lines.append("")
-    lines.extend(f"## {line}" if line else "##" for line in EXAMPLE_TOML.splitlines())
+    lines.extend(_commented_example(EXAMPLE_TOML))
     return "\n".join(lines) + "\n"
+
+
+def _commented_example(example: str) -> list[str]:
+    """An example, commented out so that removing one leading ``# `` per line enables it.
+
+    Its opening comment paragraph is already a comment and stays as written.
+    """
+    intro, _, body = example.partition("\n\n")
+    return [*intro.splitlines(), "#", *(f"# {line}" if line else "#" for line in body.splitlines())]
 
 
 def _optional_model(annotation: Any) -> type[BaseModel] | None:

@@ -118,3 +118,13 @@ def test_the_default_file_lists_every_setting_with_a_working_value(tmp_path: Pat
     config = tmp_path / "relayarr.toml"
     config.write_text(uncommented)
     load_settings(config)  # every example value is valid
+
+
+def test_the_players_example_enables_by_removing_one_comment_marker(tmp_path: Path) -> None:
+    text = default_config_toml()
+    example = text[text.index("# [[players]]") :]
+    config = tmp_path / "relayarr.toml"
+    config.write_text("\n".join(line.removeprefix("# ") for line in example.splitlines()))
+    settings = load_settings(config)
+    assert [player.name for player in settings.players] == ["living-room"]
+    assert settings.players[0].token is None  # optional keys stay commented out

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import aclosing
 from pathlib import Path
 
 from relayarr.arr.media import MediaKind
@@ -152,7 +153,9 @@ async def _reconcile_root(
 
 
 async def _has_items(library: Library, root: LibraryRoot) -> bool:
-    first = await anext(aiter(library.store.folder_signatures(root, batch=1)), None)
+    # aclosing: the generator is left after one row; close it now, not at garbage collection.
+    async with aclosing(library.store.folder_signatures(root, batch=1)) as signatures:
+        first = await anext(aiter(signatures), None)
     return first is not None
 
 

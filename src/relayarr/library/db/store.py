@@ -13,7 +13,7 @@ the operation and the database (never its password); a handler may retry it.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -383,7 +383,7 @@ class LibraryStore:
 
     async def folder_signatures(
         self, root: LibraryRoot, batch: int = 1000
-    ) -> AsyncIterator[tuple[str, str]]:
+    ) -> AsyncGenerator[tuple[str, str], None]:
         """Every stored ``(folder, signature)`` of a root, in folder order, fetched in
         batches so a large library is never held whole."""
         statement = _FOLDER_SIGNATURES[_kind_of(root)]
