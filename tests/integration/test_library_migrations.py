@@ -100,6 +100,7 @@ def test_the_scripts_ship_in_the_package() -> None:
     assert sorted(path.name for path in (folder / "versions").glob("v*.py")) == [
         "v0001_initial.py",
         "v0002_metadata.py",
+        "v0003_scanned_index.py",
     ]
-    assert head_revision() == "0002"
+    assert head_revision() == "0003"
     assert not (Path(__file__).parents[2] / "alembic.ini").exists()

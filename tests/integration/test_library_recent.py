@@ -5,12 +5,13 @@ paged by a cursor that nothing else accepts; and the poster lookup for a page of
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, event
 
 from relayarr.errors import InvalidCursor
 from relayarr.library.db import ItemKind, LibraryStore, migrate
@@ -176,3 +177,30 @@ async def test_posters_of_a_page_of_items(store: LibraryStore, tmp_path: Path) -
     assert names == ["poster.jpg", "v-poster.jpg"]
     assert await store.posters(ItemKind.SERIES, [with_poster]) == {}
     assert await store.posters(ItemKind.MOVIE, []) == {}
+
+
+async def test_sqlite_pages_by_the_scan_index(tmp_path: Path) -> None:
+    """The listing's plan, not its speed: a page walks the (scanned_at, id) index rather
+    than sorting the whole table."""
+    url = f"sqlite:///{tmp_path}/library.db"
+    await migrate(url)
+    opened = await LibraryStore.open(url)
+    statements: list[tuple[str, tuple[object, ...]]] = []
+
+    def capture(_conn: object, _cursor: object, sql: str, params: object, *_: object) -> None:
+        if "ORDER BY library_movies.scanned_at DESC" in sql and isinstance(params, tuple):
+            statements.append((sql, params))
+
+    engine = opened._engine.sync_engine
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        await opened.list_recent(kinds=[ItemKind.MOVIE], limit=10)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+        await opened.close()
+    [(sql, params)] = statements
+    with sqlite3.connect(tmp_path / "library.db") as connection:
+        rows = connection.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()
+    plan = " / ".join(str(row[3]) for row in rows)
+    assert "USING INDEX ix_library_movies_scanned" in plan
+    assert "TEMP B-TREE" not in plan

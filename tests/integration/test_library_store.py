@@ -18,6 +18,7 @@ from relayarr.library.db import (
     ItemKind,
     LibraryStore,
     ScanStatus,
+    head_revision,
     migrate,
 )
 from relayarr.library.db.engine import make_engine
@@ -422,9 +423,8 @@ async def test_an_unmigrated_or_missing_database_is_refused(tmp_path: Path) -> N
     assert not missing.parent.exists()  # nothing was created
     empty = tmp_path / "empty.db"
     empty.touch()
-    with pytest.raises(
-        LibraryStoreError, match="is empty, this relayarr needs 0002; run: relayarr migrate"
-    ):
+    needs = f"is empty, this relayarr needs {head_revision()}; run: relayarr migrate"
+    with pytest.raises(LibraryStoreError, match=needs):
         await LibraryStore.open(f"sqlite:///{empty}")
     created = await LibraryStore.open(f"sqlite:///{tmp_path}/made/library.db", create=True)
     await created.close()

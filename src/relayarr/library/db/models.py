@@ -75,6 +75,8 @@ class Movie(_Item, Base):
     __table_args__ = (
         Index("ix_library_movies_sort", "sort_key", "id"),
         Index("ix_library_movies_root_folder", "root", "folder"),
+        # The recent listing (dashboard) pages newest scan first.
+        Index("ix_library_movies_scanned", "scanned_at", "id"),
     )
 
     files: Mapped[list[MediaFile]] = relationship(
@@ -90,6 +92,8 @@ class Series(_Item, Base):
     __table_args__ = (
         Index("ix_library_series_sort", "sort_key", "id"),
         Index("ix_library_series_root_folder", "root", "folder"),
+        # The recent listing (dashboard) pages newest scan first.
+        Index("ix_library_series_scanned", "scanned_at", "id"),
     )
 
     tvdb_id: Mapped[int | None] = mapped_column(BigInteger)
