@@ -68,6 +68,7 @@ from relayarr.jobqueue.storage.redis.eventlog import event_args, start_after, to
 from relayarr.jobqueue.storage.redis.importing import import_args
 from relayarr.jobqueue.storage.redis.options import RedisOptions
 from relayarr.jobqueue.storage.redis.scripts import load_scripts
+from relayarr.jobqueue.storage.redis.stalled import verdict_args
 from relayarr.jobqueue.storage.redis.wake import RedisWatch, WakeListener
 
 log = logging.getLogger(__name__)
@@ -390,9 +391,14 @@ class RedisStorage:
         return to_job(reply)
 
     async def reclaim(self, dead_owners: Sequence[str], max_rescues: int) -> list[Job]:
+        """Fetch the stalled jobs, decide each by the rescue rule, store the verdicts
+        fenced by the leases seen (see :mod:`.stalled`)."""
+        stalled = await self._read("stalled", num(self._clock.now()), *dead_owners)
+        if not stalled:
+            return []
         now = self._clock.now()
-        args = [num(now), run_key(now), str(max_rescues), *dead_owners]
-        rows = await self._run("reclaim", args, Replay.NEVER)
+        args = [num(now), run_key(now), *verdict_args(stalled, max_rescues)]
+        rows = await self._run("rescue", args, Replay.NEVER)
         return [to_job(row) for row in rows]
 
     async def lease_owners(self) -> list[str]:
