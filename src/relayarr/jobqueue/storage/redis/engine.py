@@ -36,7 +36,6 @@ from relayarr.jobqueue.models import (
     NewJob,
     Page,
     QueueStats,
-    TypeStats,
 )
 from relayarr.jobqueue.storage import (
     BreakerTransition,
@@ -45,6 +44,7 @@ from relayarr.jobqueue.storage import (
     check_importable,
     check_prune_arguments,
 )
+from relayarr.jobqueue.storage.answers import FINISHED_WINDOW, page_of, queue_stats
 from relayarr.jobqueue.storage.redis.client import (
     FIRST_BACKOFF,
     MAX_BACKOFF,
@@ -56,6 +56,7 @@ from relayarr.jobqueue.storage.redis.client import (
 )
 from relayarr.jobqueue.storage.redis.coalesce import Coalescer
 from relayarr.jobqueue.storage.redis.codec import (
+    count_rows,
     dump_breaker,
     finished,
     job_args,
@@ -414,8 +415,6 @@ class RedisStorage:
         return to_job(row)
 
     async def list(self, query: JobQuery) -> Page:
-        if not 1 <= query.limit <= 1000:
-            raise ValueError("limit must be from 1 to 1000")
         statuses = [JobStatus(status).value for status in query.statuses]
         rows = await self._read(
             "list",
@@ -427,21 +426,16 @@ class RedisStorage:
             *statuses,
             *query.types,
         )
-        more = len(rows) > query.limit
-        jobs = [to_job(row) for row in rows[: query.limit]]
-        return Page(jobs=jobs, next_cursor=jobs[-1].id if more and jobs else None)
+        return page_of([to_job(row) for row in rows], query.limit)
 
     async def stats(self) -> QueueStats:
         now = self._clock.now()
-        counts, oldest, finished = await self._read("stats", num(now), num(now - 60.0))
-        by_type: dict[str, dict[str, int]] = {}
-        for index in range(0, len(counts), 2):
-            status, _, job_type = counts[index].partition("\t")
-            by_type.setdefault(job_type, {})[status] = int(counts[index + 1])
-        return QueueStats(
-            by_type={name: TypeStats(**by_status) for name, by_status in by_type.items()},
-            oldest_pending_age=None if oldest is None else max(0.0, now - float(oldest)),
-            finished_last_minute=int(finished),
+        counts, oldest, finished = await self._read("stats", num(now), num(now - FINISHED_WINDOW))
+        return queue_stats(
+            count_rows(counts),
+            oldest_due=None if oldest is None else float(oldest),
+            finished=int(finished),
+            now=now,
         )
 
     async def prune(
