@@ -399,6 +399,8 @@ class RedisStorage:
             return []
         now = self._clock.now()
         args = [num(now), run_key(now), *verdict_args(stalled, max_rescues)]
+        # Not replayed: a repeat would find its own work done, the leases gone, and answer
+        # that it moved nothing, so the moved jobs would go unannounced.
         rows = await self._run("rescue", args, Replay.NEVER)
         return [to_job(row) for row in rows]
 

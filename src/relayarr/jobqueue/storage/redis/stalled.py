@@ -12,48 +12,30 @@ rescued once, and only if its lease really lapsed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from relayarr.jobqueue.rescue import rescue_failure, rescue_note
 from relayarr.jobqueue.storage.redis.codec import Fields
 
 
-@dataclass(frozen=True, slots=True)
-class Stalled:
-    """A processing job as ``stalled.lua`` found it."""
-
-    id: str
-    token: str
-    expires: str  # exactly as stored: the fence compares the text
-    owner: str | None
-    rescues: int
-    attempts: int
-    max_attempts: int
-    last_error: str | None
-
-    @classmethod
-    def from_fields(cls, f: Fields) -> Stalled:
-        return cls(f[0], f[1], f[2], f[3], int(f[4]), int(f[5]), int(f[6]), f[7])
-
-
 def verdict_args(rows: Sequence[Fields], max_rescues: int) -> list[str]:
     """What ``rescue.lua`` stores for each job of ``stalled.lua``'s reply: per job its id,
-    the lease seen, the status the rule gives it, its rescue count and last error."""
+    the lease seen (token and expiry, the text as stored), the status the rule gives it,
+    its rescue count and its last error."""
     args: list[str] = []
-    for job in map(Stalled.from_fields, rows):
+    for job_id, token, expires, owner, rescues, attempts, max_attempts, last_error in rows:
         error = rescue_failure(
-            rescues=job.rescues,
-            attempts=job.attempts,
-            max_attempts=job.max_attempts,
+            rescues=int(rescues),
+            attempts=int(attempts),
+            max_attempts=int(max_attempts),
             max_rescues=max_rescues,
-            owner=job.owner,
+            owner=owner,
         )
         if error is None:
-            verdict = ["pending", str(job.rescues + 1), rescue_note(job.last_error, job.owner)]
+            note = rescue_note(last_error, owner)
+            args += (job_id, token, expires, "pending", str(int(rescues) + 1), note)
         else:
-            verdict = ["failed", str(job.rescues), error]
-        args += [job.id, job.token, job.expires, *verdict]
+            args += (job_id, token, expires, "failed", rescues, error)
     return args
 
 
-__all__ = ["Stalled", "verdict_args"]
+__all__ = ["verdict_args"]
