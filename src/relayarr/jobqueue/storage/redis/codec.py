@@ -122,6 +122,16 @@ def job_args(jobs: Sequence[NewJob], now: float, now_text: str) -> list[str]:
     return args
 
 
+def count_rows(counts: Sequence[str]) -> list[tuple[str, str, int]]:
+    """``(type, status, count)`` rows from the stats script's flat ``status\ttype, n``
+    pairs."""
+    rows: list[tuple[str, str, int]] = []
+    for index in range(0, len(counts), 2):
+        status, _, job_type = counts[index].partition("\t")
+        rows.append((job_type, status, int(counts[index + 1])))
+    return rows
+
+
 def dump_breaker(state: BreakerState) -> str:
     return dump_json(
         {

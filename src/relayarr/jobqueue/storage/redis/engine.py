@@ -36,7 +36,6 @@ from relayarr.jobqueue.models import (
     NewJob,
     Page,
     QueueStats,
-    TypeStats,
 )
 from relayarr.jobqueue.storage import (
     BreakerTransition,
@@ -45,6 +44,7 @@ from relayarr.jobqueue.storage import (
     check_importable,
     check_prune_arguments,
 )
+from relayarr.jobqueue.storage.answers import FINISHED_WINDOW, page_of, queue_stats
 from relayarr.jobqueue.storage.redis.client import (
     FIRST_BACKOFF,
     MAX_BACKOFF,
@@ -56,6 +56,7 @@ from relayarr.jobqueue.storage.redis.client import (
 )
 from relayarr.jobqueue.storage.redis.coalesce import Coalescer
 from relayarr.jobqueue.storage.redis.codec import (
+    count_rows,
     dump_breaker,
     finished,
     job_args,
@@ -68,6 +69,7 @@ from relayarr.jobqueue.storage.redis.eventlog import event_args, start_after, to
 from relayarr.jobqueue.storage.redis.importing import import_args
 from relayarr.jobqueue.storage.redis.options import RedisOptions
 from relayarr.jobqueue.storage.redis.scripts import load_scripts
+from relayarr.jobqueue.storage.redis.stalled import verdict_args
 from relayarr.jobqueue.storage.redis.wake import RedisWatch, WakeListener
 
 log = logging.getLogger(__name__)
@@ -390,9 +392,16 @@ class RedisStorage:
         return to_job(reply)
 
     async def reclaim(self, dead_owners: Sequence[str], max_rescues: int) -> list[Job]:
+        """Fetch the stalled jobs, decide each by the rescue rule, store the verdicts
+        fenced by the leases seen (see :mod:`.stalled`)."""
+        stalled = await self._read("stalled", num(self._clock.now()), *dead_owners)
+        if not stalled:
+            return []
         now = self._clock.now()
-        args = [num(now), run_key(now), str(max_rescues), *dead_owners]
-        rows = await self._run("reclaim", args, Replay.NEVER)
+        args = [num(now), run_key(now), *verdict_args(stalled, max_rescues)]
+        # Not replayed: a repeat would find its own work done, the leases gone, and answer
+        # that it moved nothing, so the moved jobs would go unannounced.
+        rows = await self._run("rescue", args, Replay.NEVER)
         return [to_job(row) for row in rows]
 
     async def lease_owners(self) -> list[str]:
@@ -408,8 +417,6 @@ class RedisStorage:
         return to_job(row)
 
     async def list(self, query: JobQuery) -> Page:
-        if not 1 <= query.limit <= 1000:
-            raise ValueError("limit must be from 1 to 1000")
         statuses = [JobStatus(status).value for status in query.statuses]
         rows = await self._read(
             "list",
@@ -421,21 +428,16 @@ class RedisStorage:
             *statuses,
             *query.types,
         )
-        more = len(rows) > query.limit
-        jobs = [to_job(row) for row in rows[: query.limit]]
-        return Page(jobs=jobs, next_cursor=jobs[-1].id if more and jobs else None)
+        return page_of([to_job(row) for row in rows], query.limit)
 
     async def stats(self) -> QueueStats:
         now = self._clock.now()
-        counts, oldest, finished = await self._read("stats", num(now), num(now - 60.0))
-        by_type: dict[str, dict[str, int]] = {}
-        for index in range(0, len(counts), 2):
-            status, _, job_type = counts[index].partition("\t")
-            by_type.setdefault(job_type, {})[status] = int(counts[index + 1])
-        return QueueStats(
-            by_type={name: TypeStats(**by_status) for name, by_status in by_type.items()},
-            oldest_pending_age=None if oldest is None else max(0.0, now - float(oldest)),
-            finished_last_minute=int(finished),
+        counts, oldest, finished = await self._read("stats", num(now), num(now - FINISHED_WINDOW))
+        return queue_stats(
+            count_rows(counts),
+            oldest_due=None if oldest is None else float(oldest),
+            finished=int(finished),
+            now=now,
         )
 
     async def prune(

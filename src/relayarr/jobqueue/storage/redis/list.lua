@@ -98,19 +98,19 @@ local function matches(id)
   return true
 end
 
-local CHUNK = math.max(want, 32)
+local STEP = math.max(want, 32)
 local upper = before == '' and '+inf' or ('(' .. before)
 local rows = {}
 while #rows < want do
   local batch = {}
   local horizon = false -- below this id some source may hold ids not fetched yet
   for _, source in ipairs(sources) do
-    local ids = fetch(source, upper, CHUNK)
+    local ids = fetch(source, upper, STEP)
     for _, id in ipairs(ids) do
       batch[#batch + 1] = tonumber(id)
     end
-    if #ids == CHUNK then
-      local last = tonumber(ids[CHUNK])
+    if #ids == STEP then
+      local last = tonumber(ids[STEP])
       if not horizon or last > horizon then
         horizon = last
       end

@@ -1,5 +1,7 @@
--- Counts by status and type (processing ones from the leases), the run_at of the job due longest, jobs finished since a
--- moment. ARGV: prefix, now, since. Returns {counts (flat field, n), oldest or false, n}.
+-- What the stats are made of (see answers.py): counts by status and type (processing ones
+-- from the leases), the run_at of the pending job due longest, the jobs finished since a
+-- moment. ARGV: prefix, now, since.
+-- Returns {counts (flat: status.."\t"..type, n), oldest run_at or false, finished}.
 local now, since = tonumber(ARGV[2]), ARGV[3]
 local counts = redis.call('HGETALL', P .. 'counts')
 local running = {}
