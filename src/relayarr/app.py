@@ -61,7 +61,7 @@ async def open_queue_storage(url: str, *, create: bool = False) -> Storage:
     Without ``create`` a mistyped path or an unmigrated file is an error (StorageUnavailable
     naming the file and advising ``relayarr migrate``) instead of a new, empty database.
     """
-    return await open_storage(url, migrate=create)
+    return await open_storage(url, create=create)
 
 
 # -- the services ---------------------------------------------------------------------------

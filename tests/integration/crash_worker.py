@@ -189,7 +189,7 @@ async def main(argv: Sequence[str]) -> None:
     args = parse_args(argv)
     recorder = Recorder(args.records)
     url = args.db if "://" in args.db else f"sqlite:///{args.db}"
-    storage = await open_storage(url, migrate=False)
+    storage = await open_storage(url, create=False)
     try:
         if args.mode == "sweep":
             await sweep(args, storage, recorder)

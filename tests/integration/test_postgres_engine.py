@@ -44,7 +44,7 @@ async def admin_for(server: PostgresServer, url: str) -> asyncpg.Connection[asyn
 
 async def test_unmigrated_database_is_refused_without_create(url: str) -> None:
     with pytest.raises(StorageUnavailable, match="relayarr migrate"):
-        await open_storage(url, migrate=False)
+        await open_storage(url, create=False)
 
 
 async def test_concurrent_migrators_apply_each_migration_once(
@@ -63,7 +63,7 @@ async def test_concurrent_migrators_apply_each_migration_once(
         finally:
             await admin.close()
         assert sorted(versions) == list(range(1, LATEST + 1))
-        reopened = await open_storage(url, migrate=False)
+        reopened = await open_storage(url, create=False)
         await reopened.aclose()
     finally:
         for storage in storages:

@@ -233,11 +233,12 @@ ENGINES = {
 }
 
 
-async def open_storage(url: str, *, clock: Clock | None = None, migrate: bool = True) -> Storage:
-    """Open the engine named by the URL's scheme, migrating the schema unless told not to.
+async def open_storage(url: str, *, clock: Clock | None = None, create: bool = True) -> Storage:
+    """Open the engine named by the URL's scheme, creating or upgrading its schema unless told
+    not to.
 
-    With ``migrate=False`` nothing is created: a missing SQLite file is an error rather than
-    a new empty queue (what a typo in a path should give).
+    With ``create=False`` nothing is created: a missing SQLite file or an unmigrated database
+    is an error rather than a new empty queue (what a typo in a path should give).
 
     >>> storage = await open_storage("sqlite:///data/queue.db")  # doctest: +SKIP
     """
@@ -250,8 +251,8 @@ async def open_storage(url: str, *, clock: Clock | None = None, migrate: bool = 
 
     module = importlib.import_module(module_name)
     engine_cls = getattr(module, class_name)
-    storage: Storage = await engine_cls.open(url, clock=clock or SystemClock(), create=migrate)
-    if migrate:
+    storage: Storage = await engine_cls.open(url, clock=clock or SystemClock(), create=create)
+    if create:
         try:
             await storage.migrate()
         except BaseException:
