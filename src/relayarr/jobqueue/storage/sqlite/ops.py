@@ -3,7 +3,8 @@ transaction the writer (or a reader) opened. No I/O policy lives here: which thr
 batch and when to commit are :mod:`.writer`'s and the engine's business.
 
 Every operation raises its domain errors (LeaseLost, JobNotFound...) before it writes
-anything, which is what lets the writer batch them without savepoints.
+anything, which is what lets the writer run a batch of them in one transaction: a refused
+operation leaves nothing to undo.
 """
 
 from __future__ import annotations
