@@ -42,7 +42,7 @@ from relayarr.jobqueue.storage import (
     BreakerTransition,
     Capabilities,
     ProgressCallback,
-    Storage,
+    StorageEngine,
     check_prune_arguments,
 )
 from relayarr.jobqueue.storage.answers import FINISHED_WINDOW, page_of, queue_stats
@@ -473,7 +473,7 @@ class MemoryWatch:
         self._seen = database.changes
 
 
-def _conforms(storage: MemoryStorage) -> Storage:
+def _conforms(storage: MemoryStorage) -> StorageEngine:
     return storage  # mypy checks that MemoryStorage satisfies the protocol
 
 

@@ -1,6 +1,6 @@
 """Contract: shared circuit-breaker state.
 
-Breaker semantics of :meth:`Storage.update_breaker` pinned down here:
+Breaker semantics of :meth:`BreakerStore.update_breaker` pinned down here:
 
 * the transition receives the stored state of that name, or None when there is none;
 * a state it returns is stored as given and returned;
@@ -16,7 +16,7 @@ import dataclasses
 
 from relayarr.jobqueue.clock import FakeClock
 from relayarr.jobqueue.models import BreakerPhase, BreakerState
-from relayarr.jobqueue.storage import BreakerTransition, Storage
+from relayarr.jobqueue.storage import BreakerTransition, StorageEngine
 from relayarr.jobqueue.testing.base import START, TYPE_A, TYPE_B, ContractBase
 
 
@@ -47,7 +47,9 @@ def count_failure(state: BreakerState | None, name: str) -> BreakerState:
 class BreakerContract(ContractBase):
     """breakers() and update_breaker()."""
 
-    async def test_breaker_is_created_from_none_and_stored_as_given(self, storage: Storage) -> None:
+    async def test_breaker_is_created_from_none_and_stored_as_given(
+        self, storage: StorageEngine
+    ) -> None:
         assert await storage.breakers() == []
         seen: list[BreakerState | None] = []
 
@@ -60,7 +62,7 @@ class BreakerContract(ContractBase):
         assert set(seen) == {None}
         assert await storage.breakers() == [tripped(TYPE_A)]
 
-    async def test_transition_sees_the_stored_state(self, storage: Storage) -> None:
+    async def test_transition_sees_the_stored_state(self, storage: StorageEngine) -> None:
         await storage.update_breaker(TYPE_A, constant(tripped(TYPE_A)))
         seen: list[BreakerState | None] = []
 
@@ -75,7 +77,7 @@ class BreakerContract(ContractBase):
         assert closed == expected
         assert await storage.breakers() == [expected]
 
-    async def test_transition_returning_none_deletes(self, storage: Storage) -> None:
+    async def test_transition_returning_none_deletes(self, storage: StorageEngine) -> None:
         await storage.update_breaker(TYPE_A, constant(tripped(TYPE_A)))
         await storage.update_breaker(TYPE_B, constant(tripped(TYPE_B)))
         assert await storage.update_breaker(TYPE_A, constant(None)) is None
@@ -83,7 +85,7 @@ class BreakerContract(ContractBase):
         assert await storage.update_breaker("contract-never", constant(None)) is None
         assert await storage.breakers() == [tripped(TYPE_B)]
 
-    async def test_breakers_are_independent_by_name(self, storage: Storage) -> None:
+    async def test_breakers_are_independent_by_name(self, storage: StorageEngine) -> None:
         names = [TYPE_B, TYPE_A, "player:kodi-living-room"]
         for n, name in enumerate(names):
             state = dataclasses.replace(tripped(name), failures=n)
@@ -94,7 +96,7 @@ class BreakerContract(ContractBase):
         }
 
     async def test_concurrent_updates_lose_nothing(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         """Many tasks on two handles increment one counter at once; every increment lands."""
         handles = [storage, await self.another_handle(clock)]

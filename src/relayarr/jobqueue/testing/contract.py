@@ -5,7 +5,7 @@ An engine's test module subclasses :class:`StorageContract` and implements one h
 
     import pytest
     from relayarr.jobqueue.clock import Clock
-    from relayarr.jobqueue.storage import Storage, open_storage
+    from relayarr.jobqueue.storage import StorageEngine, open_storage
     from relayarr.jobqueue.testing import StorageContract
 
     class TestMyEngine(StorageContract):
@@ -13,7 +13,7 @@ An engine's test module subclasses :class:`StorageContract` and implements one h
         def _database(self, tmp_path):          # a fresh, empty database per test
             self.url = f"sqlite:///{tmp_path}/q.db"
 
-        async def make_storage(self, clock: Clock) -> Storage:
+        async def make_storage(self, clock: Clock) -> StorageEngine:
             return await open_storage(self.url, clock=clock)
 
 Rules the suite keeps, so it stays the same for every engine:
