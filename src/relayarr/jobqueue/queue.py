@@ -25,7 +25,7 @@ from relayarr.jobqueue.breaker import BreakerPolicy
 from relayarr.jobqueue.bulk import paused_gc
 from relayarr.jobqueue.clock import Clock
 from relayarr.jobqueue.context import SERVICE
-from relayarr.jobqueue.errors import InvalidJob, JobNotFound, JobQueueError, UnknownJobType
+from relayarr.jobqueue.errors import InvalidJob, JobQueueError, UnknownJobType
 from relayarr.jobqueue.events import Event, EventBus, EventKind
 from relayarr.jobqueue.handlers import Handler, HandlerRegistry, JobSpec, Registration, seconds
 from relayarr.jobqueue.models import (
@@ -417,13 +417,8 @@ class JobQueue:
     # -- looking and steering ----------------------------------------------------------------
 
     async def ping(self) -> None:
-        """Return when storage answers a read; raise its StorageError when it does not."""
-        # Until Storage has a ping verb: a job id never handed out is an indexed miss on
-        # every engine, the cheapest read each offers.
-        try:
-            await self.storage.get(JobId(0))
-        except JobNotFound:
-            return
+        """Return when storage answers; raise its StorageError when it does not."""
+        await self.storage.ping()
 
     async def get_job(self, job_id: int) -> Job:
         """The job, active or historical; raises :class:`JobNotFound`."""

@@ -76,6 +76,7 @@ class Storage(Protocol):
     * ``lease_owners``: whose leases are held, so a starting worker rescues at once what a
       dead process on its machine left, instead of waiting out the leases.
     * ``watch_changes``: wake-ups from other processes, so a worker does not poll.
+    * ``ping``: whether the database answers now (health checks).
     * ``capabilities``, ``clock``: the real differences between engines, and the time every
       stored time is read from; ``aclose``: give the connections back.
 
@@ -175,6 +176,10 @@ class Storage(Protocol):
         due or events were appended in another process. Each watch keeps its own place, so
         one caller's wake-up is never used up by another's."""
         ...
+
+    async def ping(self) -> None:
+        """Return when the database answers a trivial query; raise StorageError when it
+        does not. Outages are waited out as for any read (the engine's retry option)."""
 
     async def aclose(self) -> None: ...
 

@@ -26,7 +26,7 @@ Rules the suite keeps, so it stays the same for every engine:
   its docstring.
 
 The suite is split by concern: adding, claiming, leases, transitions, history, breakers, the
-shared event log and wake-ups across handles.
+shared event log, wake-ups across handles and ping.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from relayarr.jobqueue.testing.claiming import ClaimingContract
 from relayarr.jobqueue.testing.events import EventLogContract
 from relayarr.jobqueue.testing.history import HistoryContract
 from relayarr.jobqueue.testing.leases import LeaseContract
+from relayarr.jobqueue.testing.ping import PingContract
 from relayarr.jobqueue.testing.transitions import TransitionContract
 from relayarr.jobqueue.testing.wakeups import WakeupContract
 
@@ -50,6 +51,7 @@ class StorageContract(
     BreakerContract,
     EventLogContract,
     WakeupContract,
+    PingContract,
 ):
     """Every storage test. Subclass it, name the subclass ``Test...``, give ``make_storage``."""
 

@@ -361,6 +361,9 @@ class PostgresStorage:
 
     # -- reading ------------------------------------------------------------------------
 
+    async def ping(self) -> None:
+        await self._db.run(lambda conn: conn.fetchval(Q["ping"]), name="ping")
+
     async def get(self, job_id: JobId) -> Job:
         row = await self._db.run(lambda conn: conn.fetchrow(Q["get"], job_id), name="get")
         if row is None:

@@ -401,6 +401,10 @@ class RedisStorage:
 
     # -- reading ------------------------------------------------------------------------
 
+    async def ping(self) -> None:
+        # Over the connection every write takes, so a ping answers for the path that matters.
+        await self._client.command("ping", ["PING"], Replay.SAFE)
+
     async def get(self, job_id: JobId) -> Job:
         row = await self._read("get", str(int(job_id)))
         if row[0] is None:
