@@ -49,6 +49,7 @@ from relayarr.jobqueue.storage import (
     Capabilities,
     ProgressCallback,
     StorageEngine,
+    check_breaker_name,
     check_prune_arguments,
 )
 from relayarr.jobqueue.storage.answers import FINISHED_WINDOW, page_of, queue_stats
@@ -454,6 +455,7 @@ class MemoryStorage:
     async def update_breaker(self, name: str, transition: BreakerTransition) -> BreakerState | None:
         self.calls["update_breaker"] += 1
         after = transition(self.breaker_states.get(name))
+        check_breaker_name(name, after)
         if after is None:
             self.breaker_states.pop(name, None)
         else:

@@ -196,8 +196,17 @@ class BreakerStore(Protocol):
 
     async def update_breaker(self, name: str, transition: BreakerTransition) -> BreakerState | None:
         """Apply a pure transition to one breaker atomically (across processes) and return
-        what was stored; a None result deletes the record."""
+        what was stored; a None result deletes the record. A transition that returns a
+        state of another name is refused with ValueError, and nothing is stored."""
         ...
+
+
+def check_breaker_name(name: str, state: BreakerState | None) -> None:
+    """The check every engine's :meth:`BreakerStore.update_breaker` makes on a transition's
+    result before storing it: a breaker's record is found by its name, so a state of
+    another name would be stored where nothing looks for it."""
+    if state is not None and state.name != name:
+        raise ValueError(f"breaker transition renamed {name!r} to {state.name!r}")
 
 
 @runtime_checkable
@@ -314,6 +323,7 @@ __all__ = [
     "Storage",
     "StorageEngine",
     "StorageError",
+    "check_breaker_name",
     "check_prune_arguments",
     "open_storage",
 ]

@@ -6,13 +6,18 @@ Breaker semantics of :meth:`BreakerStore.update_breaker` pinned down here:
 * a state it returns is stored as given and returned;
 * None deletes the stored state (a no-op when there is none), and update_breaker returns None;
 * it must be pure: an engine may call it more than once (optimistic retries), and only the
-  result of the call that commits counts.
+  result of the call that commits counts;
+* a state of another name is refused with ValueError, and an exception the transition raises
+  reaches the caller unchanged (it is the caller's code, not the engine failing); either
+  way nothing is stored.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+
+import pytest
 
 from relayarr.jobqueue.clock import FakeClock
 from relayarr.jobqueue.models import BreakerPhase, BreakerState
@@ -32,6 +37,10 @@ def tripped(name: str) -> BreakerState:
         probe_owner="worker-probe",
         updated_at=START + 1.5,
     )
+
+
+class TransitionBug(Exception):
+    """Raised by a transition in the tests: what a bug in a caller's transition looks like."""
 
 
 def constant(state: BreakerState | None) -> BreakerTransition:
@@ -84,6 +93,32 @@ class BreakerContract(ContractBase):
         assert await storage.breakers() == [tripped(TYPE_B)]
         assert await storage.update_breaker("contract-never", constant(None)) is None
         assert await storage.breakers() == [tripped(TYPE_B)]
+
+    async def test_a_transition_that_renames_its_breaker_is_refused(
+        self, storage: StorageEngine
+    ) -> None:
+        await storage.update_breaker(TYPE_A, constant(tripped(TYPE_A)))
+        with pytest.raises(ValueError, match="renamed"):
+            await storage.update_breaker(TYPE_A, constant(tripped(TYPE_B)))
+        with pytest.raises(ValueError, match="renamed"):
+            await storage.update_breaker(TYPE_B, constant(tripped(TYPE_A)))  # none stored yet
+        assert await storage.breakers() == [tripped(TYPE_A)]
+
+    async def test_an_error_of_the_transition_reaches_the_caller_unchanged(
+        self, storage: StorageEngine
+    ) -> None:
+        await storage.update_breaker(TYPE_A, constant(tripped(TYPE_A)))
+
+        def broken(_current: BreakerState | None) -> BreakerState | None:
+            raise TransitionBug("a bug in the caller's transition")
+
+        with pytest.raises(TransitionBug):
+            await storage.update_breaker(TYPE_A, broken)
+        with pytest.raises(TransitionBug):
+            await storage.update_breaker(TYPE_B, broken)
+        assert await storage.breakers() == [tripped(TYPE_A)]
+        await storage.update_breaker(TYPE_B, constant(tripped(TYPE_B)))  # the handle still works
+        assert {state.name for state in await storage.breakers()} == {TYPE_A, TYPE_B}
 
     async def test_breakers_are_independent_by_name(self, storage: StorageEngine) -> None:
         names = [TYPE_B, TYPE_A, "player:kodi-living-room"]

@@ -42,6 +42,7 @@ from relayarr.jobqueue.storage import (
     BreakerTransition,
     Capabilities,
     ProgressCallback,
+    check_breaker_name,
     check_importable,
     check_prune_arguments,
 )
@@ -519,13 +520,12 @@ class RedisStorage:
                     await pipe.watch(key)
                     raw: str | None = await pipe.get(key)  # type: ignore[assignment]
                     new = transition(None if raw is None else load_breaker(raw))
+                    check_breaker_name(name, new)
                     pipe.multi()  # type: ignore[no-untyped-call]
                     if new is None:
                         pipe.delete(key)
                         pipe.srem(names, name)
                     else:
-                        if new.name != name:
-                            raise ValueError(f"breaker transition renamed {name!r} to {new.name!r}")
                         pipe.set(key, dump_breaker(new))
                         pipe.sadd(names, name)
                     sent[0] = True

@@ -36,6 +36,7 @@ from relayarr.jobqueue.models import (
     dump_json,
 )
 from relayarr.jobqueue.rescue import rescue_failure, rescue_note
+from relayarr.jobqueue.storage import check_breaker_name
 from relayarr.jobqueue.storage.answers import FINISHED_WINDOW, page_of, queue_stats
 from relayarr.jobqueue.storage.sql import (
     ATTEMPTS,
@@ -239,11 +240,10 @@ def update_breaker(
 ) -> BreakerState | None:
     row = conn.execute(Q["get_breaker"], (name,)).fetchone()
     new = transition(None if row is None else row_to_breaker(row))
+    check_breaker_name(name, new)
     if new is None:
         conn.execute(Q["delete_breaker"], (name,))
     else:
-        if new.name != name:
-            raise ValueError(f"breaker transition renamed {name!r} to {new.name!r}")
         conn.execute(Q["put_breaker"], breaker_params(new))
     return new
 
