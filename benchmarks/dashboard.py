@@ -147,7 +147,7 @@ class EventSource(threading.Thread):
         self.join()
 
     async def _append(self) -> None:
-        storage = await open_storage(f"sqlite:///{self.database}", migrate=False)
+        storage = await open_storage(f"sqlite:///{self.database}", create=False)
         assert isinstance(storage, EventLog)
         batch = max(1, round(self.rate / BATCHES_PER_SECOND))
         interval = batch / self.rate

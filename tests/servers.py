@@ -157,6 +157,14 @@ class PostgresServer:
         """Restart the server in place (same port and data): clients' connections drop."""
         self._pg_ctl("restart", "-m", "fast")
 
+    def pause(self) -> None:
+        """Stop the server, keeping its data and port for :meth:`resume`."""
+        self._run("pg_ctl", "stop", "-D", str(self.data), "-m", "fast", "-w")
+
+    def resume(self) -> None:
+        """Start the server again after :meth:`pause`, on the same port and data."""
+        self._pg_ctl("start")
+
     def stop(self) -> None:
         """Stop the server (if it runs) and remove its directory; idempotent."""
         if self._started:
@@ -477,6 +485,10 @@ class RedisServer:
         directory (the data comes back from the AOF)."""
         self.shutdown()
         time.sleep(down_for)
+        self.resume()
+
+    def resume(self) -> None:
+        """Start again after :meth:`shutdown`, on the same port and directory."""
         self._spawn(self.port)
         if not self._wait_ready():
             raise RedisServerError(f"redis-server did not come back:\n{self.log_tail()}")

@@ -33,7 +33,7 @@ import httpx
 from relayarr import __version__, pipeline
 from relayarr.config import LogSettings, Settings
 from relayarr.errors import AppError
-from relayarr.jobqueue import JobContextFilter, JobQueue, Storage, open_storage
+from relayarr.jobqueue import JobContextFilter, JobQueue, StorageEngine, open_storage
 from relayarr.library.db import LibraryStore
 from relayarr.library.paths import PathMapper
 from relayarr.library.roots import LibraryRoots
@@ -55,13 +55,13 @@ USER_AGENT = f"relayarr/{__version__}"
 # -- storage -------------------------------------------------------------------------------
 
 
-async def open_queue_storage(url: str, *, create: bool = False) -> Storage:
+async def open_queue_storage(url: str, *, create: bool = False) -> StorageEngine:
     """Open the queue's storage; with ``create`` make and migrate it, else insist it exists.
 
     Without ``create`` a mistyped path or an unmigrated file is an error (StorageUnavailable
     naming the file and advising ``relayarr migrate``) instead of a new, empty database.
     """
-    return await open_storage(url, migrate=create)
+    return await open_storage(url, create=create)
 
 
 # -- the services ---------------------------------------------------------------------------
@@ -156,7 +156,7 @@ async def _open_library(settings: Settings, *, create: bool) -> AsyncIterator[Li
 
 def build_queue(
     settings: Settings,
-    storage: Storage,
+    storage: StorageEngine,
     *,
     setups: Sequence[HandlerSetup] = (),
     services: Services | None = None,

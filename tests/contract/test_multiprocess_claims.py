@@ -36,7 +36,7 @@ from relayarr.jobqueue.errors import LeaseLost
 from relayarr.jobqueue.storage import open_storage
 
 async def main(url, owner, job_type):
-    storage = await open_storage(url, migrate=False)
+    storage = await open_storage(url, create=False)
     claimed, lost = [], 0
     try:
         print("ready", flush=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from relayarr.jobqueue.clock import Clock
-from relayarr.jobqueue.storage import Storage, open_storage
+from relayarr.jobqueue.storage import StorageEngine, open_storage
 from relayarr.jobqueue.testing import StorageContract
 
 
@@ -16,5 +16,5 @@ class TestStorageContract(StorageContract):
     def _database(self, queue_url: str) -> None:
         self.url = queue_url
 
-    async def make_storage(self, clock: Clock) -> Storage:
+    async def make_storage(self, clock: Clock) -> StorageEngine:
         return await open_storage(self.url, clock=clock)

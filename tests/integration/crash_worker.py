@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from relayarr.jobqueue import Handler, Job, JobQueue, JobStatus, Storage, open_storage
+from relayarr.jobqueue import Handler, Job, JobQueue, JobStatus, StorageEngine, open_storage
 from relayarr.jobqueue.owner import parse_owner
 
 JOB_TYPE = "crash-test"
@@ -107,12 +107,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-async def active_count(storage: Storage) -> int:
+async def active_count(storage: StorageEngine) -> int:
     stats = await storage.stats()
     return stats.count(JobStatus.PENDING) + stats.count(JobStatus.PROCESSING)
 
 
-async def owner_pids(storage: Storage) -> list[int]:
+async def owner_pids(storage: StorageEngine) -> list[int]:
     pids = set()
     for owner in await storage.lease_owners():
         parsed = parse_owner(owner)
@@ -146,7 +146,7 @@ def make_handler(args: argparse.Namespace, recorder: Recorder, stopping: asyncio
     return handle
 
 
-async def work(args: argparse.Namespace, storage: Storage, recorder: Recorder) -> None:
+async def work(args: argparse.Namespace, storage: StorageEngine, recorder: Recorder) -> None:
     stopping = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
     queue = JobQueue(
@@ -173,7 +173,7 @@ async def work(args: argparse.Namespace, storage: Storage, recorder: Recorder) -
         await queue.stop(timeout=args.stop_timeout)
 
 
-async def sweep(args: argparse.Namespace, storage: Storage, recorder: Recorder) -> None:
+async def sweep(args: argparse.Namespace, storage: StorageEngine, recorder: Recorder) -> None:
     """Run only the start-up reclaim, ``--rounds`` times: start() sweeps, then stop()."""
     queue = JobQueue(storage, lease_seconds=args.lease_seconds, max_rescues=args.max_rescues)
     for _ in range(args.rounds):
@@ -189,7 +189,7 @@ async def main(argv: Sequence[str]) -> None:
     args = parse_args(argv)
     recorder = Recorder(args.records)
     url = args.db if "://" in args.db else f"sqlite:///{args.db}"
-    storage = await open_storage(url, migrate=False)
+    storage = await open_storage(url, create=False)
     try:
         if args.mode == "sweep":
             await sweep(args, storage, recorder)

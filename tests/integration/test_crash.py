@@ -23,7 +23,15 @@ from pathlib import Path
 import pytest
 from crash_worker import JOB_TYPE, Record, read_records
 
-from relayarr.jobqueue import Job, JobQuery, JobQueue, JobSpec, JobStatus, Storage, open_storage
+from relayarr.jobqueue import (
+    Job,
+    JobQuery,
+    JobQueue,
+    JobSpec,
+    JobStatus,
+    StorageEngine,
+    open_storage,
+)
 from relayarr.jobqueue.owner import parse_owner
 
 pytestmark = pytest.mark.slow
@@ -64,7 +72,7 @@ class Worker:
 class Cluster:
     """The database, the records file and every worker process of one test."""
 
-    def __init__(self, tmp_path: Path, storage: Storage) -> None:
+    def __init__(self, tmp_path: Path, storage: StorageEngine) -> None:
         self.tmp_path = tmp_path
         self.db = tmp_path / "queue.db"
         self.records_path = tmp_path / "records.jsonl"

@@ -16,7 +16,7 @@ import pytest
 from relayarr.jobqueue.clock import FakeClock
 from relayarr.jobqueue.errors import StorageError, StorageUnavailable
 from relayarr.jobqueue.models import BreakerState, JobStatus, NewJob
-from relayarr.jobqueue.storage import Storage, open_storage
+from relayarr.jobqueue.storage import StorageEngine, open_storage
 from relayarr.jobqueue.storage.postgres.migrate import LATEST
 from servers import PostgresServer, postgres_server
 
@@ -44,7 +44,7 @@ async def admin_for(server: PostgresServer, url: str) -> asyncpg.Connection[asyn
 
 async def test_unmigrated_database_is_refused_without_create(url: str) -> None:
     with pytest.raises(StorageUnavailable, match="relayarr migrate"):
-        await open_storage(url, migrate=False)
+        await open_storage(url, create=False)
 
 
 async def test_concurrent_migrators_apply_each_migration_once(
@@ -63,7 +63,7 @@ async def test_concurrent_migrators_apply_each_migration_once(
         finally:
             await admin.close()
         assert sorted(versions) == list(range(1, LATEST + 1))
-        reopened = await open_storage(url, migrate=False)
+        reopened = await open_storage(url, create=False)
         await reopened.aclose()
     finally:
         for storage in storages:
@@ -212,7 +212,7 @@ async def test_a_transaction_whose_connection_dies_is_run_again(
 ) -> None:
     """update_breaker is a transaction: the connection dies before COMMIT, nothing was
     applied, so the engine runs it again (calling the pure transition again)."""
-    storage: Storage = await open_storage(url)
+    storage: StorageEngine = await open_storage(url)
     calls: list[BreakerState | None] = []
     name = url.rsplit("/", 1)[1]
 

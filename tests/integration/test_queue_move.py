@@ -19,7 +19,7 @@ from relayarr.errors import MoveRefused
 from relayarr.jobqueue import Job, JobQuery, JobStatus, open_storage
 from relayarr.jobqueue.clock import FakeClock
 from relayarr.jobqueue.models import NewJob
-from relayarr.jobqueue.storage import Storage
+from relayarr.jobqueue.storage import StorageEngine
 from servers import postgres_server, redis_server
 
 START = 1_700_000_000.25
@@ -47,7 +47,7 @@ async def urls(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[
 
 
 @pytest.fixture
-async def storages(urls: tuple[str, str]) -> AsyncIterator[tuple[Storage, Storage]]:
+async def storages(urls: tuple[str, str]) -> AsyncIterator[tuple[StorageEngine, StorageEngine]]:
     clock = FakeClock(START)
     source = await open_storage(urls[0], clock=clock)
     target = await open_storage(urls[1], clock=clock)
@@ -58,7 +58,7 @@ async def storages(urls: tuple[str, str]) -> AsyncIterator[tuple[Storage, Storag
         await target.aclose()
 
 
-async def everything(storage: Storage) -> list[Job]:
+async def everything(storage: StorageEngine) -> list[Job]:
     """Every job of the storage, newest first."""
     jobs: list[Job] = []
     cursor = None
@@ -70,7 +70,7 @@ async def everything(storage: Storage) -> list[Job]:
         cursor = page.next_cursor
 
 
-async def fill(storage: Storage) -> None:
+async def fill(storage: StorageEngine) -> None:
     """Jobs in every movable state, with results, errors, keys, parents and delays."""
     clock = storage.clock
     assert isinstance(clock, FakeClock)
@@ -103,7 +103,7 @@ def new(job_type: str, payload: dict[str, object], now: float, **options: object
 
 
 async def test_every_job_arrives_once_under_its_id_as_it_was(
-    storages: tuple[Storage, Storage],
+    storages: tuple[StorageEngine, StorageEngine],
 ) -> None:
     source, target = storages
     await fill(source)
@@ -127,7 +127,9 @@ async def test_every_job_arrives_once_under_its_id_as_it_was(
     assert fresh[0].job.id > max(job.id for job in before)
 
 
-async def test_moved_pending_jobs_run_on_the_target(storages: tuple[Storage, Storage]) -> None:
+async def test_moved_pending_jobs_run_on_the_target(
+    storages: tuple[StorageEngine, StorageEngine],
+) -> None:
     source, target = storages
     await fill(source)
     await move_jobs(source, target)
@@ -143,7 +145,7 @@ async def test_moved_pending_jobs_run_on_the_target(storages: tuple[Storage, Sto
 
 
 async def test_a_processing_job_on_the_source_refuses_the_move(
-    storages: tuple[Storage, Storage],
+    storages: tuple[StorageEngine, StorageEngine],
 ) -> None:
     source, target = storages
     await source.add([new("scan", {}, START)])

@@ -161,7 +161,7 @@ kind = "series"
 
 
 async def migrate(settings: Settings) -> None:
-    storage = await open_storage(settings.queue_url, migrate=True)
+    storage = await open_storage(settings.queue_url, create=True)
     await storage.aclose()
     await migrate_library(settings.library_database_url)
 

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 import pytest
 
 from relayarr.jobqueue import Event, EventKind, Job, JobQueue, open_storage
-from relayarr.jobqueue.storage import EventLog, Storage
+from relayarr.jobqueue.storage import EventLog, StorageEngine
 from servers import postgres_server, redis_server
 
 HANG_GUARD = 60.0  # seconds; only against hanging
@@ -45,7 +45,7 @@ def engine(request: pytest.FixtureRequest) -> Engine:
 
 
 @pytest.fixture
-async def two_storages(engine: Engine) -> AsyncIterator[tuple[Storage, Storage]]:
+async def two_storages(engine: Engine) -> AsyncIterator[tuple[StorageEngine, StorageEngine]]:
     async with engine.fresh_database() as url:
         first = await open_storage(url)
         second = await open_storage(url)
@@ -56,7 +56,7 @@ async def two_storages(engine: Engine) -> AsyncIterator[tuple[Storage, Storage]]
             await second.aclose()
 
 
-def event_log(storage: Storage) -> EventLog:
+def event_log(storage: StorageEngine) -> EventLog:
     assert storage.capabilities.cross_process_events
     assert isinstance(storage, EventLog)
     return storage
@@ -84,7 +84,7 @@ async def collect(queue: JobQueue, after: int, until: int) -> list[Event]:
 
 
 async def test_a_web_node_sees_the_jobs_a_worker_elsewhere_runs(
-    two_storages: tuple[Storage, Storage],
+    two_storages: tuple[StorageEngine, StorageEngine],
 ) -> None:
     worker_storage, web_storage = two_storages
     worker = JobQueue(worker_storage, share_events=True)
@@ -115,7 +115,7 @@ async def test_a_web_node_sees_the_jobs_a_worker_elsewhere_runs(
 
 
 async def test_a_reader_resumes_after_the_last_id_it_saw(
-    two_storages: tuple[Storage, Storage],
+    two_storages: tuple[StorageEngine, StorageEngine],
 ) -> None:
     producer_storage, reader_storage = two_storages
     producer = JobQueue(producer_storage, share_events=True)
@@ -129,7 +129,7 @@ async def test_a_reader_resumes_after_the_last_id_it_saw(
 
 
 async def test_a_follower_waiting_for_change_wakes_when_events_are_appended(
-    engine: Engine, two_storages: tuple[Storage, Storage]
+    engine: Engine, two_storages: tuple[StorageEngine, StorageEngine]
 ) -> None:
     appender, follower = two_storages
     watch = follower.watch_changes()

@@ -24,7 +24,15 @@ from pathlib import Path
 import pytest
 from crash_worker import JOB_TYPE, read_records
 
-from relayarr.jobqueue import Job, JobQuery, JobQueue, JobSpec, JobStatus, Storage, open_storage
+from relayarr.jobqueue import (
+    Job,
+    JobQuery,
+    JobQueue,
+    JobSpec,
+    JobStatus,
+    StorageEngine,
+    open_storage,
+)
 from servers import PostgresServer, RedisServer, postgres_server, redis_server
 
 pytestmark = pytest.mark.slow
@@ -93,7 +101,7 @@ async def wait_exit(process: subprocess.Popen[bytes], workers: Workers) -> int:
     return code
 
 
-async def all_jobs(storage: Storage) -> dict[int, Job]:
+async def all_jobs(storage: StorageEngine) -> dict[int, Job]:
     """Every job by id, failing if one shows up both active and in history."""
     jobs: list[Job] = []
     query = JobQuery(limit=1000)
@@ -108,7 +116,7 @@ async def all_jobs(storage: Storage) -> dict[int, Job]:
     return {job.id: job for job in jobs}
 
 
-async def add_work(storage: Storage, count: int) -> set[int]:
+async def add_work(storage: StorageEngine, count: int) -> set[int]:
     queue = JobQueue(storage)
     queue.declare(JOB_TYPE)
     added = await queue.add_jobs([JobSpec(JOB_TYPE, {"kind": "work"}) for _ in range(count)])

@@ -23,7 +23,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from relayarr.jobqueue.clock import Clock, FakeClock
-from relayarr.jobqueue.errors import InvalidTransition, JobNotFound, LeaseLost, StorageBusy
+from relayarr.jobqueue.errors import (
+    InvalidTransition,
+    JobNotFound,
+    LeaseLost,
+    StorageBusy,
+    StorageUnavailable,
+)
 from relayarr.jobqueue.events import Event, EventKind, Subscription
 from relayarr.jobqueue.models import (
     Added,
@@ -42,7 +48,8 @@ from relayarr.jobqueue.storage import (
     BreakerTransition,
     Capabilities,
     ProgressCallback,
-    Storage,
+    StorageEngine,
+    check_breaker_name,
     check_prune_arguments,
 )
 from relayarr.jobqueue.storage.answers import FINISHED_WINDOW, page_of, queue_stats
@@ -92,7 +99,7 @@ class MemoryStorage:
         self.fail_heartbeats = 0  # raise StorageBusy from this many heartbeats
         self.fail_claims = 0  # ... from this many claims
         self.fail_completes = 0  # ... from this many completes
-        self.fail_gets = 0  # ... from this many gets
+        self.fail_pings = 0  # ... from this many pings
         self.closed = False
         self.last_prune: tuple[float | None, int | None, tuple[JobStatus, ...]] | None = None
 
@@ -357,11 +364,16 @@ class MemoryStorage:
 
     # -- reading ---------------------------------------------------------------------------
 
+    async def ping(self) -> None:
+        self.calls["ping"] += 1
+        if self.closed:
+            raise StorageUnavailable("storage is closed", where="memory")
+        if self.fail_pings:
+            self.fail_pings -= 1
+            raise StorageBusy("fake busy", where="memory")
+
     async def get(self, job_id: JobId) -> Job:
         self.calls["get"] += 1
-        if self.fail_gets:
-            self.fail_gets -= 1
-            raise StorageBusy("fake busy", where="memory")
         job = self.active.get(job_id) or self.history.get(job_id)
         if job is None:
             raise JobNotFound(job_id)
@@ -443,6 +455,7 @@ class MemoryStorage:
     async def update_breaker(self, name: str, transition: BreakerTransition) -> BreakerState | None:
         self.calls["update_breaker"] += 1
         after = transition(self.breaker_states.get(name))
+        check_breaker_name(name, after)
         if after is None:
             self.breaker_states.pop(name, None)
         else:
@@ -473,7 +486,7 @@ class MemoryWatch:
         self._seen = database.changes
 
 
-def _conforms(storage: MemoryStorage) -> Storage:
+def _conforms(storage: MemoryStorage) -> StorageEngine:
     return storage  # mypy checks that MemoryStorage satisfies the protocol
 
 

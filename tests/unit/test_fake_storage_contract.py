@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fakes import MemoryDatabase, MemoryStorage
 
 from relayarr.jobqueue.clock import Clock
-from relayarr.jobqueue.storage import Storage
+from relayarr.jobqueue.storage import StorageEngine
 from relayarr.jobqueue.testing import StorageContract
 from relayarr.jobqueue.testing.model import StorageMachine, check_against_model
 
@@ -20,7 +20,7 @@ class TestMemoryStorageContract(StorageContract):
 
     database: MemoryDatabase | None = None
 
-    async def make_storage(self, clock: Clock) -> Storage:
+    async def make_storage(self, clock: Clock) -> StorageEngine:
         if self.database is None:
             self.database = MemoryDatabase()
         return MemoryStorage(clock, database=self.database)
@@ -29,7 +29,7 @@ class TestMemoryStorageContract(StorageContract):
 def test_memory_storage_behaves_like_the_model() -> None:
     class MemoryMachine(StorageMachine):
         @asynccontextmanager
-        async def storage_for(self, clock: Clock) -> AsyncIterator[Storage]:
+        async def storage_for(self, clock: Clock) -> AsyncIterator[StorageEngine]:
             yield MemoryStorage(clock)
 
     check_against_model(MemoryMachine)

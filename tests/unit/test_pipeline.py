@@ -11,7 +11,7 @@ import pytest
 
 from relayarr.app import build_queue
 from relayarr.config import Settings
-from relayarr.jobqueue import EventKind, Job, JobQueue, JobStatus, Storage, open_storage
+from relayarr.jobqueue import EventKind, Job, JobQueue, JobStatus, StorageEngine, open_storage
 from relayarr.pipeline import WEBHOOK
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "arr"
@@ -33,14 +33,14 @@ def stored(source: object, body: object, instance: str | None = None) -> dict[st
 
 
 @pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
+async def storage(tmp_path: Path) -> AsyncIterator[StorageEngine]:
     storage = await open_storage(f"sqlite:///{tmp_path}/queue.db")
     yield storage
     await storage.aclose()
 
 
 @pytest.fixture
-async def queue(storage: Storage) -> AsyncIterator[JobQueue]:
+async def queue(storage: StorageEngine) -> AsyncIterator[JobQueue]:
     # The composition root's queue, so this also proves "webhook" is registered there.
     queue = build_queue(Settings(), storage)
     yield queue

@@ -141,10 +141,12 @@ async def test_add_refuses_what_add_job_refuses(queue: JobQueue, storage: Memory
 
 async def test_ping_answers_while_storage_does(queue: JobQueue, storage: MemoryStorage) -> None:
     await queue.ping()
-    storage.fail_gets = 1
+    storage.fail_pings = 1
     with pytest.raises(StorageBusy):
         await queue.ping()
     await queue.ping()
+    assert storage.calls["ping"] == 3
+    assert storage.calls["get"] == 0
 
 
 async def test_debounce_pushes_the_pending_job_later(queue: JobQueue, clock: FakeClock) -> None:

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from relayarr.jobqueue import Event, EventKind, Job, JobQueue, JobQueueError, open_storage
-from relayarr.jobqueue.storage import Storage
+from relayarr.jobqueue.storage import StorageEngine
 
 
 @pytest.fixture
-async def two_storages(tmp_path: Path) -> AsyncIterator[tuple[Storage, Storage]]:
+async def two_storages(tmp_path: Path) -> AsyncIterator[tuple[StorageEngine, StorageEngine]]:
     url = f"sqlite:///{tmp_path}/q.db"
     first = await open_storage(url)
     second = await open_storage(url)
@@ -39,7 +39,7 @@ async def collect(queue: JobQueue, after: int, until: int) -> list[Event]:
 
 
 async def test_a_web_node_sees_the_jobs_a_worker_elsewhere_runs(
-    two_storages: tuple[Storage, Storage],
+    two_storages: tuple[StorageEngine, StorageEngine],
 ) -> None:
     worker_storage, web_storage = two_storages
     worker = JobQueue(worker_storage, share_events=True)
@@ -68,7 +68,7 @@ async def test_a_web_node_sees_the_jobs_a_worker_elsewhere_runs(
 
 
 async def test_a_reader_resumes_after_the_last_id_it_saw(
-    two_storages: tuple[Storage, Storage],
+    two_storages: tuple[StorageEngine, StorageEngine],
 ) -> None:
     producer_storage, reader_storage = two_storages
     producer = JobQueue(producer_storage, share_events=True)

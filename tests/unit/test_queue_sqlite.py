@@ -29,7 +29,7 @@ from relayarr.jobqueue import (
     JobStatus,
     PermanentFailure,
     Retry,
-    Storage,
+    StorageEngine,
     open_storage,
 )
 from relayarr.jobqueue.models import NewJob
@@ -41,14 +41,14 @@ def url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-async def storage(url: str) -> AsyncIterator[Storage]:
+async def storage(url: str) -> AsyncIterator[StorageEngine]:
     storage = await open_storage(url)
     yield storage
     await storage.aclose()
 
 
 @pytest.fixture
-async def queue(storage: Storage) -> AsyncIterator[JobQueue]:
+async def queue(storage: StorageEngine) -> AsyncIterator[JobQueue]:
     queue = JobQueue(storage, poll_interval=60.0, backoff_base=0.0)
     yield queue
     await queue.stop(timeout=1.0)
@@ -184,7 +184,9 @@ async def test_stop_releases_running_jobs_unrun(queue: JobQueue) -> None:
         assert (back.status, back.attempts, back.lease_owner) == (JobStatus.PENDING, 0, None)
 
 
-async def test_heartbeats_keep_a_job_from_a_sweeping_neighbour(url: str, storage: Storage) -> None:
+async def test_heartbeats_keep_a_job_from_a_sweeping_neighbour(
+    url: str, storage: StorageEngine
+) -> None:
     neighbour_storage = await open_storage(url)
     mine = JobQueue(storage, lease_seconds=0.3, poll_interval=60.0)
     neighbour = JobQueue(neighbour_storage, lease_seconds=0.3, poll_interval=0.05)
@@ -219,7 +221,7 @@ async def test_heartbeats_keep_a_job_from_a_sweeping_neighbour(url: str, storage
     await neighbour_storage.aclose()
 
 
-async def _count_heartbeats(storage: Storage, job_id: int, count: int) -> None:
+async def _count_heartbeats(storage: StorageEngine, job_id: int, count: int) -> None:
     """Wait until the job's lease expiry has moved ``count`` times (safety limit 5 s)."""
     expiries: set[datetime] = set()
     async with asyncio.timeout(5):
@@ -231,7 +233,9 @@ async def _count_heartbeats(storage: Storage, job_id: int, count: int) -> None:
             await asyncio.sleep(0.01)
 
 
-async def test_cancel_from_another_process_stops_the_handler(url: str, storage: Storage) -> None:
+async def test_cancel_from_another_process_stops_the_handler(
+    url: str, storage: StorageEngine
+) -> None:
     other = await open_storage(url)
     queue = JobQueue(storage, lease_seconds=0.3, poll_interval=60.0)
     stopped = asyncio.Event()
@@ -256,7 +260,9 @@ async def test_cancel_from_another_process_stops_the_handler(url: str, storage: 
     await other.aclose()
 
 
-async def test_dead_local_owner_is_reclaimed_at_start(queue: JobQueue, storage: Storage) -> None:
+async def test_dead_local_owner_is_reclaimed_at_start(
+    queue: JobQueue, storage: StorageEngine
+) -> None:
     process = await asyncio.create_subprocess_exec("true")
     await process.wait()
     dead = f"{socket.gethostname()}:{process.pid}:1:gone"

@@ -78,7 +78,7 @@ async def test_unknown_scheme_names_the_supported_ones() -> None:
 async def test_missing_file_is_not_created_without_migrate(tmp_path: Path) -> None:
     path = tmp_path / "nope" / "q.db"
     with pytest.raises(StorageUnavailable, match="does not exist") as info:
-        await open_storage(f"sqlite:///{path}", migrate=False)
+        await open_storage(f"sqlite:///{path}", create=False)
     assert str(path) in str(info.value)
     assert not path.exists()
 
@@ -87,7 +87,7 @@ async def test_open_creates_directories_and_migrates(tmp_path: Path) -> None:
     path = tmp_path / "a" / "b" / "q.db"
     storage = await open_storage(f"sqlite:///{path}")
     await storage.aclose()
-    again = await open_storage(f"sqlite:///{path}", migrate=False)
+    again = await open_storage(f"sqlite:///{path}", create=False)
     await again.aclose()
 
 
@@ -95,7 +95,7 @@ async def test_unmigrated_file_asks_for_migrate(tmp_path: Path) -> None:
     path = tmp_path / "empty.db"
     sqlite3.connect(path).close()
     with pytest.raises(StorageUnavailable, match="relayarr migrate"):
-        await open_storage(f"sqlite:///{path}", migrate=False)
+        await open_storage(f"sqlite:///{path}", create=False)
 
 
 async def test_corrupt_file_is_named(tmp_path: Path) -> None:
@@ -330,9 +330,9 @@ async def test_read_only_database_is_named_read_only(tmp_path: Path) -> None:
     if shutil.which(lock[0]) is None or subprocess.run(lock, check=False).returncode != 0:
         pytest.skip(f"cannot make a read-only file here with {lock[0]}")
     try:
-        for migrate in (True, False):
+        for create in (True, False):
             with pytest.raises(StorageUnavailable, match="read-only") as info:
-                await open_storage(f"sqlite:///{path}", migrate=migrate)
+                await open_storage(f"sqlite:///{path}", create=create)
             assert str(path) in str(info.value)
     finally:
         subprocess.run(unlock, check=True)

@@ -98,9 +98,9 @@ async def test_a_schema_newer_than_this_version_is_refused(tmp_path: Path) -> No
     conn = sqlite3.connect(path)
     conn.execute(f"PRAGMA user_version = {LATEST + 1}")
     conn.close()
-    for migrate in (True, False):
+    for create in (True, False):
         with pytest.raises(StorageUnavailable, match="newer"):
-            await open_storage(f"sqlite:///{path}", migrate=migrate)
+            await open_storage(f"sqlite:///{path}", create=create)
 
 
 def test_the_newest_schema_is_frozen() -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from relayarr.app import build_queue
 from relayarr.config import ServerSettings, Settings
-from relayarr.jobqueue import JobQueue, Storage, open_storage
+from relayarr.jobqueue import JobQueue, StorageEngine, open_storage
 from relayarr.web import create_app
 
 KEY = "test-key-0123456789abcdef"
@@ -37,7 +37,7 @@ class Service:
     """An app over a fresh queue, and an authenticated and an anonymous client."""
 
     queue: JobQueue
-    storage: Storage
+    storage: StorageEngine
     client: httpx.AsyncClient  # sends the key in X-Api-Key
     anonymous: httpx.AsyncClient
 

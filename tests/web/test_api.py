@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from relayarr.jobqueue import BreakerPhase, BreakerState, JobId, StorageUnavailable
+from relayarr.jobqueue import BreakerPhase, BreakerState
 from web.conftest import Service
 from web.test_webhooks import assert_error
 
@@ -43,17 +43,12 @@ async def test_health_needs_no_key(service: Service) -> None:
     assert response.json()["engine"] == "sqlite"
 
 
-async def test_health_is_503_when_storage_fails(
-    service: Service, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    async def broken(job_id: JobId) -> object:
-        raise StorageUnavailable("database disk image is malformed", where="/secret/q.db")
-
-    monkeypatch.setattr(service.storage, "get", broken)
+async def test_health_is_503_when_storage_fails(service: Service) -> None:
+    await service.storage.aclose()  # every read of this handle now fails
     response = await service.anonymous.get("/api/v1/health")
     assert response.status_code == 503
     assert response.json()["status"] == "unavailable"
-    assert "/secret" not in response.text
+    assert service.storage.where not in response.text
 
 
 async def test_listing_pages_newest_first(service: Service) -> None:

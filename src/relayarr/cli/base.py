@@ -13,7 +13,7 @@ import typer
 
 from relayarr.app import build_queue, configure_logging, open_queue_storage
 from relayarr.config import Settings, load_settings
-from relayarr.jobqueue import JobQueue, Storage
+from relayarr.jobqueue import JobQueue, StorageEngine
 
 T = TypeVar("T")
 
@@ -108,7 +108,7 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
 
 
 async def with_storage(
-    settings: Settings, body: Callable[[Storage], Awaitable[T]], *, create: bool = False
+    settings: Settings, body: Callable[[StorageEngine], Awaitable[T]], *, create: bool = False
 ) -> T:
     """Open the queue's storage (see :func:`open_queue_storage`), run ``body``, close it."""
     storage = await open_queue_storage(settings.queue_url, create=create)
@@ -123,7 +123,7 @@ async def with_queue(
 ) -> T:
     """Like :func:`with_storage`, with a JobQueue built on it by :func:`build_queue`."""
 
-    async def on_storage(storage: Storage) -> T:
+    async def on_storage(storage: StorageEngine) -> T:
         return await body(build_queue(settings, storage, strict_types=strict_types))
 
     return await with_storage(settings, on_storage)

@@ -12,7 +12,7 @@ from relayarr.app import build_queue, import_setups
 from relayarr.cli.base import ImportOption, JsonFlag, app, run, state, with_storage
 from relayarr.cli.output import emit_json, job_json
 from relayarr.errors import InputError
-from relayarr.jobqueue import JobSpec, Storage
+from relayarr.jobqueue import JobSpec, StorageEngine
 from relayarr.jobqueue.models import DEFAULT_PRIORITY
 
 
@@ -61,7 +61,7 @@ def enqueue(
     setups = import_setups(imports or [])
     data = _parse_payload(sys.stdin.read() if payload == "-" else payload)
 
-    async def body(storage: Storage) -> None:
+    async def body(storage: StorageEngine) -> None:
         queue = build_queue(settings, storage, setups=setups, strict_types=strict)
         spec = JobSpec(
             job_type,

@@ -15,7 +15,7 @@ from relayarr.app import build_queue, open_services
 from relayarr.cli.base import JsonFlag, app, run, state, with_storage
 from relayarr.cli.output import emit_json
 from relayarr.errors import LibraryNotConfigured
-from relayarr.jobqueue import Storage
+from relayarr.jobqueue import StorageEngine
 from relayarr.library.db.records import ItemKind
 from relayarr.pipeline.edits import EditResult, ItemEdit, edit_item
 
@@ -73,7 +73,7 @@ def _change(
     kind = ItemKind.SERIES if series else ItemKind.MOVIE
     edit = ItemEdit(locks=dict.fromkeys(fields, locked))
 
-    async def body(storage: Storage) -> EditResult:
+    async def body(storage: StorageEngine) -> EditResult:
         async with open_services(settings) as services:
             if services.library is None:
                 raise LibraryNotConfigured(

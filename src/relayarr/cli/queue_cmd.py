@@ -21,7 +21,7 @@ from relayarr.app import open_queue_storage
 from relayarr.cli.base import app, run
 from relayarr.errors import MoveRefused
 from relayarr.jobqueue import JobQuery, JobQueueError, JobStatus
-from relayarr.jobqueue.storage import JobImport, Storage
+from relayarr.jobqueue.storage import JobImport, StorageEngine
 
 queue_app = typer.Typer(
     help="Whole-queue operations: move a queue to another engine.",
@@ -47,7 +47,7 @@ class MoveReport:
     stored: int
 
 
-async def check_idle(source: Storage) -> None:
+async def check_idle(source: StorageEngine) -> None:
     """Raise MoveRefused while workers are active on ``source``."""
     busy = await source.list(JobQuery(statuses=[JobStatus.PROCESSING], limit=1))
     owners = await source.lease_owners()
@@ -59,14 +59,14 @@ async def check_idle(source: Storage) -> None:
         )
 
 
-async def count_movable(source: Storage) -> int:
+async def count_movable(source: StorageEngine) -> int:
     """Pending and finished jobs on ``source`` (the progress bar's total)."""
     stats = await source.stats()
     return sum(t.pending + t.completed + t.failed + t.cancelled for t in stats.by_type.values())
 
 
 async def move_jobs(
-    source: Storage, target: Storage, advance: Callable[[int], None] | None = None
+    source: StorageEngine, target: StorageEngine, advance: Callable[[int], None] | None = None
 ) -> MoveReport:
     """Copy every pending and finished job of ``source`` to ``target`` under its own id.
 

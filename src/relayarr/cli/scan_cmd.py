@@ -23,7 +23,7 @@ from relayarr.cli.follow import display_for, failures, follow_chain, label, line
 from relayarr.cli.output import age, emit_json, job_json
 from relayarr.config import Settings
 from relayarr.errors import WaitFailed
-from relayarr.jobqueue import Job, JobQueue, JSONValue, Storage
+from relayarr.jobqueue import Job, JobQueue, JSONValue, StorageEngine
 from relayarr.jobqueue.relay import EventRelay
 from relayarr.library.roots import LibraryRoots
 from relayarr.pipeline.chain import Node
@@ -89,7 +89,7 @@ def scan(
     if path is not None:
         target = scan_target(roots, os.path.abspath(os.path.expanduser(path)))
 
-    async def body(storage: Storage) -> None:
+    async def body(storage: StorageEngine) -> None:
         await _scan(settings, storage, roots, target, wait=wait, limit=timeout, as_json=as_json)
 
     run(with_storage(settings, body))
@@ -97,7 +97,7 @@ def scan(
 
 async def _scan(
     settings: Settings,
-    storage: Storage,
+    storage: StorageEngine,
     roots: LibraryRoots,
     target: ScanTarget | None,
     *,

@@ -14,7 +14,7 @@ from relayarr.app import HandlerSetup, Services, build_queue, import_setups, ope
 from relayarr.cli.base import ImportOption, JsonFlag, app, run, state, with_storage
 from relayarr.cli.output import emit_json
 from relayarr.config import Settings
-from relayarr.jobqueue import Storage
+from relayarr.jobqueue import StorageEngine
 from relayarr.library.db.engine import shown
 from relayarr.library.db.migrate import migrate as migrate_library
 from relayarr.pipeline import schedule_reconcile
@@ -27,7 +27,7 @@ def migrate(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """Create the queue and library databases, or upgrade their schemas; safe to run again."""
     settings = state(ctx).settings()
 
-    async def body(storage: Storage) -> None:
+    async def body(storage: StorageEngine) -> None:
         engine, where = storage.capabilities.engine, storage.where
         library = await migrate_library(settings.library_database_url)
         where_library = shown(settings.library_database_url)
@@ -80,11 +80,11 @@ async def _run_worker(settings: Settings, setups: list[HandlerSetup], concurrenc
         logger.info("stop requested", extra={"signal": signum.name})
         stop.set()
 
-    async def body(storage: Storage) -> None:
+    async def body(storage: StorageEngine) -> None:
         async with open_services(settings, create=True) as services:
             await _work(storage, services)
 
-    async def _work(storage: Storage, services: Services) -> None:
+    async def _work(storage: StorageEngine, services: Services) -> None:
         queue = build_queue(settings, storage, setups=setups, services=services, share_events=True)
         types = queue.handled_types()
         if not types:

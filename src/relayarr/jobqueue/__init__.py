@@ -51,13 +51,20 @@ from relayarr.jobqueue.models import (
     TypeStats,
 )
 from relayarr.jobqueue.queue import JobQueue
-from relayarr.jobqueue.storage import Capabilities, Storage, open_storage
+from relayarr.jobqueue.storage import (
+    BreakerStore,
+    Capabilities,
+    Storage,
+    StorageEngine,
+    open_storage,
+)
 
 __all__ = [
     "Added",
     "BreakerPhase",
     "BreakerPolicy",
     "BreakerState",
+    "BreakerStore",
     "Capabilities",
     "Clock",
     "Complete",
@@ -90,6 +97,7 @@ __all__ = [
     "Snooze",
     "Storage",
     "StorageBusy",
+    "StorageEngine",
     "StorageError",
     "StorageUnavailable",
     "Subscription",

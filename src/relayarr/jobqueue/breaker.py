@@ -2,7 +2,7 @@
 
 A breaker guards one name (a job type, or an external target such as a player). It is
 shared by every worker of a deployment: the state lives in storage and each change is a
-pure function applied atomically by :meth:`Storage.update_breaker`, so two processes can
+pure function applied atomically by :meth:`BreakerStore.update_breaker`, so two processes can
 never both win the same transition.
 
 ::

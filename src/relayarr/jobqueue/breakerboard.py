@@ -2,7 +2,7 @@
 
 The cache keeps the claim path cheap: breakers are read from storage at most once per
 :data:`REFRESH_SECONDS`, and a successful job writes only when its breaker is not already
-clean. Every write goes through :meth:`Storage.update_breaker` with a pure transition from
+clean. Every write goes through :meth:`BreakerStore.update_breaker` with a pure transition from
 :mod:`relayarr.jobqueue.breaker`, so concurrent workers agree on the result.
 
 Breakers are advisory: a storage error here is logged and the previous view is kept; it
@@ -23,7 +23,7 @@ from relayarr.jobqueue.context import SERVICE
 from relayarr.jobqueue.errors import JobQueueError
 from relayarr.jobqueue.events import EventBus, EventKind
 from relayarr.jobqueue.models import BreakerPhase, BreakerState
-from relayarr.jobqueue.storage import Storage
+from relayarr.jobqueue.storage import BreakerStore
 
 logger = logging.getLogger(__name__)
 
@@ -37,13 +37,13 @@ class BreakerBoard:
 
     def __init__(
         self,
-        storage: Storage,
+        store: BreakerStore,
         clock: Clock,
         owner: str,
         events: EventBus,
         policy_for: PolicyLookup,
     ) -> None:
-        self._storage = storage
+        self._store = store
         self._clock = clock
         self._owner = owner
         self._events = events
@@ -61,7 +61,7 @@ class BreakerBoard:
         if not force and self._fetched_at is not None and now - self._fetched_at < REFRESH_SECONDS:
             return
         try:
-            states = await self._storage.breakers()
+            states = await self._store.breakers()
         except JobQueueError as exc:
             logger.warning(
                 "breaker refresh failed; keeping the last view: %s",
@@ -160,7 +160,7 @@ class BreakerBoard:
             return transition(state)
 
         try:
-            after = await self._storage.update_breaker(name, recording)
+            after = await self._store.update_breaker(name, recording)
         except JobQueueError as exc:
             logger.warning(
                 "breaker update failed: %s",

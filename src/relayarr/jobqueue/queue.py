@@ -25,7 +25,7 @@ from relayarr.jobqueue.breaker import BreakerPolicy
 from relayarr.jobqueue.bulk import paused_gc
 from relayarr.jobqueue.clock import Clock
 from relayarr.jobqueue.context import SERVICE
-from relayarr.jobqueue.errors import InvalidJob, JobNotFound, JobQueueError, UnknownJobType
+from relayarr.jobqueue.errors import InvalidJob, JobQueueError, UnknownJobType
 from relayarr.jobqueue.events import Event, EventBus, EventKind
 from relayarr.jobqueue.handlers import Handler, HandlerRegistry, JobSpec, Registration, seconds
 from relayarr.jobqueue.models import (
@@ -43,7 +43,7 @@ from relayarr.jobqueue.models import (
 from relayarr.jobqueue.owner import make_owner
 from relayarr.jobqueue.relay import EventRelay
 from relayarr.jobqueue.retry import RetryPolicy
-from relayarr.jobqueue.storage import ProgressCallback, Storage
+from relayarr.jobqueue.storage import ProgressCallback, StorageEngine
 from relayarr.jobqueue.worker import Worker, WorkerConfig
 
 logger = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ H = TypeVar("H", bound=Handler)
 
 
 class JobQueue:
-    """A durable job queue over one :class:`Storage`; run its workers with :meth:`start`.
+    """A durable job queue over one :class:`StorageEngine`; run its workers with :meth:`start`.
 
     ``lease_seconds`` is how long a claimed job stays reserved without a heartbeat (the
     worker beats at a third of it); ``poll_interval`` caps how long an idle worker goes
@@ -70,7 +70,7 @@ class JobQueue:
 
     def __init__(
         self,
-        storage: Storage,
+        storage: StorageEngine,
         *,
         clock: Clock | None = None,
         owner: str | None = None,
@@ -355,6 +355,7 @@ class JobQueue:
             config,
             concurrency,
             storage=self.storage,
+            breakers=self.storage,
             clock=self.clock,
             events=self.events,
             registry=self._registry,
@@ -416,13 +417,8 @@ class JobQueue:
     # -- looking and steering ----------------------------------------------------------------
 
     async def ping(self) -> None:
-        """Return when storage answers a read; raise its StorageError when it does not."""
-        # Until Storage has a ping verb: a job id never handed out is an indexed miss on
-        # every engine, the cheapest read each offers.
-        try:
-            await self.storage.get(JobId(0))
-        except JobNotFound:
-            return
+        """Return when storage answers; raise its StorageError when it does not."""
+        await self.storage.ping()
 
     async def get_job(self, job_id: int) -> Job:
         """The job, active or historical; raises :class:`JobNotFound`."""

@@ -38,7 +38,7 @@ from relayarr.jobqueue.runner import (
     Running,
     run_job,
 )
-from relayarr.jobqueue.storage import Storage
+from relayarr.jobqueue.storage import BreakerStore, Storage
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,9 @@ class Worker:
     """Runs the jobs of the handlers in ``registry`` between ``start()`` and ``stop()``.
 
     It is given what it needs rather than the queue: the queue starts it, and validating
-    follow-ups and announcing added jobs stay the queue's (the two callables).
+    follow-ups and announcing added jobs stay the queue's (the two callables). Every engine
+    is both ``storage`` and ``breakers``; they are two parameters because each part uses
+    one: the loops the job verbs, :class:`BreakerBoard` the breakers.
     """
 
     def __init__(
@@ -71,6 +73,7 @@ class Worker:
         concurrency: int,
         *,
         storage: Storage,
+        breakers: BreakerStore,
         clock: Clock,
         events: EventBus,
         registry: HandlerRegistry,
@@ -84,7 +87,7 @@ class Worker:
         self.owner = config.owner
         self.concurrency = concurrency
         self._registry = registry
-        self.breakers = BreakerBoard(storage, clock, config.owner, events, registry.breaker_policy)
+        self.breakers = BreakerBoard(breakers, clock, config.owner, events, registry.breaker_policy)
         self._runner = Runner(
             storage, clock, events, self.breakers, config.retry, prepare_follow_ups, announce
         )

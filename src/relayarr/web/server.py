@@ -25,7 +25,7 @@ import uvicorn
 from relayarr.app import HandlerSetup, Services, build_queue, open_queue_storage, open_services
 from relayarr.config import Settings
 from relayarr.errors import AppError
-from relayarr.jobqueue import Storage
+from relayarr.jobqueue import StorageEngine
 from relayarr.pipeline import schedule_reconcile
 from relayarr.web.app import create_app
 
@@ -100,7 +100,7 @@ async def serve(
 async def _serve(
     settings: Settings,
     options: ServeOptions,
-    storage: Storage,
+    storage: StorageEngine,
     services: Services,
     setups: list[HandlerSetup],
     on_listening: Callable[[str], None] | None,

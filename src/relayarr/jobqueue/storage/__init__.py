@@ -7,7 +7,6 @@ results live above it, in :mod:`relayarr.jobqueue.queue`.
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -63,21 +62,34 @@ class ChangeWatch(Protocol):
 
 @runtime_checkable
 class Storage(Protocol):
-    """Durable home of jobs. Every method is atomic; every write after a claim is fenced."""
+    """Durable home of jobs: the verbs a queue and its workers use. Every method is atomic;
+    every write after a claim is fenced by the lease token.
+
+    Why each member is here:
+
+    * ``add``, ``claim``, ``heartbeat``, ``complete``, ``fail``, ``release``: a job's life,
+      from stored to leased to finished (or given back unrun).
+    * ``cancel``, ``retry``, ``reclaim``: moving a job from outside its run: by a user, or
+      by the sweeper rescuing what a lost worker held.
+    * ``get``, ``list``, ``stats``, ``prune``: looking at jobs and history, and trimming it.
+    * ``next_due``: how long an idle dispatcher may sleep before a delayed job is due.
+    * ``lease_owners``: whose leases are held, so a starting worker rescues at once what a
+      dead process on its machine left, instead of waiting out the leases.
+    * ``watch_changes``: wake-ups from other processes, so a worker does not poll.
+    * ``ping``: whether the database answers now (health checks).
+    * ``capabilities``, ``clock``: the real differences between engines, and the time every
+      stored time is read from; ``aclose``: give the connections back.
+
+    Beside it: circuit breakers in :class:`BreakerStore`, a shared event log in
+    :class:`EventLog`, receiving moved jobs in :class:`JobImport`; :class:`StorageEngine` is what
+    every engine is (Storage and BreakerStore, plus ``where`` and ``migrate``).
+    """
 
     @property
     def capabilities(self) -> Capabilities: ...
 
     @property
     def clock(self) -> Clock: ...
-
-    @property
-    def where(self) -> str:
-        """A printable name of the database (no password)."""
-        ...
-
-    async def migrate(self) -> None:
-        """Create or upgrade the schema; idempotent."""
 
     async def add(self, jobs: Sequence[NewJob]) -> list[Added]:
         """Store jobs in one transaction. A unique_key held by an active job returns that job
@@ -159,20 +171,57 @@ class Storage(Protocol):
         Works in small batches so it never holds the database for long; returns rows deleted."""
         ...
 
-    # builtins.list: inside this class body a bare ``list`` names the method above.
-    async def breakers(self) -> builtins.list[BreakerState]: ...
-
-    async def update_breaker(self, name: str, transition: BreakerTransition) -> BreakerState | None:
-        """Apply a pure transition to one breaker atomically (across processes)."""
-        ...
-
     def watch_changes(self) -> ChangeWatch:
         """A new watch for one waiting caller (a dispatcher, an event follower): work became
         due or events were appended in another process. Each watch keeps its own place, so
         one caller's wake-up is never used up by another's."""
         ...
 
+    async def ping(self) -> None:
+        """Return when the database answers a trivial query; raise StorageError when it
+        does not. Outages are waited out as for any read (the engine's retry option)."""
+
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class BreakerStore(Protocol):
+    """Shared circuit-breaker state, one record per name, changed only by pure transitions
+    (:mod:`relayarr.jobqueue.breaker`), so workers in any process agree on it. Every
+    engine provides it (see :class:`StorageEngine`)."""
+
+    async def breakers(self) -> list[BreakerState]:
+        """Every stored breaker (a name with none stored is closed and clean)."""
+        ...
+
+    async def update_breaker(self, name: str, transition: BreakerTransition) -> BreakerState | None:
+        """Apply a pure transition to one breaker atomically (across processes) and return
+        what was stored; a None result deletes the record. A transition that returns a
+        state of another name is refused with ValueError, and nothing is stored."""
+        ...
+
+
+def check_breaker_name(name: str, state: BreakerState | None) -> None:
+    """The check every engine's :meth:`BreakerStore.update_breaker` makes on a transition's
+    result before storing it: a breaker's record is found by its name, so a state of
+    another name would be stored where nothing looks for it."""
+    if state is not None and state.name != name:
+        raise ValueError(f"breaker transition renamed {name!r} to {state.name!r}")
+
+
+@runtime_checkable
+class StorageEngine(Storage, BreakerStore, Protocol):
+    """What every engine is, and :func:`open_storage` returns: :class:`Storage` and
+    :class:`BreakerStore`, plus what the tools that open a database need (a printable name
+    for messages, and the schema), which no worker uses."""
+
+    @property
+    def where(self) -> str:
+        """A printable name of the database (no password)."""
+        ...
+
+    async def migrate(self) -> None:
+        """Create or upgrade the schema; idempotent."""
 
 
 @runtime_checkable
@@ -233,11 +282,14 @@ ENGINES = {
 }
 
 
-async def open_storage(url: str, *, clock: Clock | None = None, migrate: bool = True) -> Storage:
-    """Open the engine named by the URL's scheme, migrating the schema unless told not to.
+async def open_storage(
+    url: str, *, clock: Clock | None = None, create: bool = True
+) -> StorageEngine:
+    """Open the engine named by the URL's scheme, creating or upgrading its schema unless told
+    not to.
 
-    With ``migrate=False`` nothing is created: a missing SQLite file is an error rather than
-    a new empty queue (what a typo in a path should give).
+    With ``create=False`` nothing is created: a missing SQLite file or an unmigrated database
+    is an error rather than a new empty queue (what a typo in a path should give).
 
     >>> storage = await open_storage("sqlite:///data/queue.db")  # doctest: +SKIP
     """
@@ -250,8 +302,8 @@ async def open_storage(url: str, *, clock: Clock | None = None, migrate: bool = 
 
     module = importlib.import_module(module_name)
     engine_cls = getattr(module, class_name)
-    storage: Storage = await engine_cls.open(url, clock=clock or SystemClock(), create=migrate)
-    if migrate:
+    storage: StorageEngine = await engine_cls.open(url, clock=clock or SystemClock(), create=create)
+    if create:
         try:
             await storage.migrate()
         except BaseException:
@@ -261,6 +313,7 @@ async def open_storage(url: str, *, clock: Clock | None = None, migrate: bool = 
 
 
 __all__ = [
+    "BreakerStore",
     "BreakerTransition",
     "Capabilities",
     "ChangeWatch",
@@ -268,7 +321,9 @@ __all__ = [
     "JobImport",
     "ProgressCallback",
     "Storage",
+    "StorageEngine",
     "StorageError",
+    "check_breaker_name",
     "check_prune_arguments",
     "open_storage",
 ]

@@ -24,7 +24,7 @@ from relayarr.jobqueue.models import (
     Page,
     to_datetime,
 )
-from relayarr.jobqueue.storage import Storage
+from relayarr.jobqueue.storage import Storage, StorageEngine
 
 START = 1_700_000_000.0
 """Where every test's fake clock starts: a whole number, so sums of whole seconds stay exact."""
@@ -71,7 +71,7 @@ class ContractBase(abc.ABC):
     """Fixtures and helpers shared by every part of the contract; not collected by itself."""
 
     @abc.abstractmethod
-    async def make_storage(self, clock: Clock) -> Storage:
+    async def make_storage(self, clock: Clock) -> StorageEngine:
         """Open a new handle on this test's database, migrated and ready.
 
         The database is empty when a test starts. A test may call this more than once (to
@@ -86,8 +86,8 @@ class ContractBase(abc.ABC):
         return FakeClock(START)
 
     @pytest.fixture
-    async def storage(self, clock: FakeClock) -> AsyncIterator[Storage]:
-        self._handles: list[Storage] = []
+    async def storage(self, clock: FakeClock) -> AsyncIterator[StorageEngine]:
+        self._handles: list[StorageEngine] = []
         handle = await self.make_storage(clock)
         self._handles.append(handle)
         try:
@@ -96,7 +96,7 @@ class ContractBase(abc.ABC):
             for opened in reversed(self._handles):
                 await opened.aclose()
 
-    async def another_handle(self, clock: Clock) -> Storage:
+    async def another_handle(self, clock: Clock) -> StorageEngine:
         """A second handle on the same database, closed with the test's main one."""
         handle = await self.make_storage(clock)
         self._handles.append(handle)

@@ -5,7 +5,7 @@ An engine's test module subclasses :class:`StorageContract` and implements one h
 
     import pytest
     from relayarr.jobqueue.clock import Clock
-    from relayarr.jobqueue.storage import Storage, open_storage
+    from relayarr.jobqueue.storage import StorageEngine, open_storage
     from relayarr.jobqueue.testing import StorageContract
 
     class TestMyEngine(StorageContract):
@@ -13,7 +13,7 @@ An engine's test module subclasses :class:`StorageContract` and implements one h
         def _database(self, tmp_path):          # a fresh, empty database per test
             self.url = f"sqlite:///{tmp_path}/q.db"
 
-        async def make_storage(self, clock: Clock) -> Storage:
+        async def make_storage(self, clock: Clock) -> StorageEngine:
             return await open_storage(self.url, clock=clock)
 
 Rules the suite keeps, so it stays the same for every engine:
@@ -26,7 +26,7 @@ Rules the suite keeps, so it stays the same for every engine:
   its docstring.
 
 The suite is split by concern: adding, claiming, leases, transitions, history, breakers, the
-shared event log and wake-ups across handles.
+shared event log, wake-ups across handles and ping.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from relayarr.jobqueue.testing.claiming import ClaimingContract
 from relayarr.jobqueue.testing.events import EventLogContract
 from relayarr.jobqueue.testing.history import HistoryContract
 from relayarr.jobqueue.testing.leases import LeaseContract
+from relayarr.jobqueue.testing.ping import PingContract
 from relayarr.jobqueue.testing.transitions import TransitionContract
 from relayarr.jobqueue.testing.wakeups import WakeupContract
 
@@ -50,6 +51,7 @@ class StorageContract(
     BreakerContract,
     EventLogContract,
     WakeupContract,
+    PingContract,
 ):
     """Every storage test. Subclass it, name the subclass ``Test...``, give ``make_storage``."""
 

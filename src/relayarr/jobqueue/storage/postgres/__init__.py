@@ -50,6 +50,7 @@ from relayarr.jobqueue.storage import (
     BreakerTransition,
     Capabilities,
     ProgressCallback,
+    check_breaker_name,
     check_importable,
     check_prune_arguments,
 )
@@ -361,6 +362,9 @@ class PostgresStorage:
 
     # -- reading ------------------------------------------------------------------------
 
+    async def ping(self) -> None:
+        await self._db.run(lambda conn: conn.fetchval(Q["ping"]), name="ping")
+
     async def get(self, job_id: JobId) -> Job:
         row = await self._db.run(lambda conn: conn.fetchrow(Q["get"], job_id), name="get")
         if row is None:
@@ -453,11 +457,10 @@ class PostgresStorage:
             await conn.execute(Q["lock_breaker"], name)
             row = await conn.fetchrow(Q["get_breaker"], name)
             new = transition(None if row is None else row_to_breaker(row))
+            check_breaker_name(name, new)
             if new is None:
                 await conn.execute(Q["delete_breaker"], name)
             else:
-                if new.name != name:
-                    raise ValueError(f"breaker transition renamed {name!r} to {new.name!r}")
                 await conn.execute(Q["put_breaker"], *breaker_params(new))
             return new
 

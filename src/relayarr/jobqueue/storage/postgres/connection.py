@@ -157,6 +157,18 @@ def is_connection_error(exc: BaseException) -> bool:
     return isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc)
 
 
+def is_driver_error(exc: BaseException) -> bool:
+    """Raised by the driver or the network, not by the operation's own code (a breaker
+    transition's ValueError is the caller's to see, as on every engine)."""
+    return isinstance(
+        exc,
+        asyncpg.PostgresError
+        | asyncpg.InterfaceError
+        | asyncpg.exceptions.InternalClientError
+        | OSError,
+    )
+
+
 def server_refused(exc: BaseException) -> bool:
     """The server answered with an error: the statement did not commit. (asyncpg's lost
     connection errors are PostgresErrors too, but say nothing of the outcome.)"""
@@ -283,8 +295,8 @@ class Database:
         is looked up once the server answers again (``resolve(conn)`` returns (True, the
         result) when the write is found applied, (False, None) when it certainly was not,
         and then the write runs again); without it the caller gets a StorageError.
-        Errors of the queue (LeaseLost...) raised by the operation pass through unchanged,
-        after the rollback.
+        Errors of the queue (LeaseLost...) and any other exception of the operation's own
+        code pass through unchanged, after the rollback; only the driver's are translated.
         """
         started = time.monotonic()
         attempt = 0
@@ -325,6 +337,8 @@ class Database:
             except JobQueueError:
                 raise
             except Exception as exc:
+                if not is_driver_error(exc):
+                    raise
                 if not is_retryable(exc):
                     raise translate(exc, self.where) from exc
                 if committing and not server_refused(exc):

@@ -250,6 +250,10 @@ SELECT pg_notify('relayarr_jobqueue', '')
 SELECT DISTINCT lease_owner FROM job_queue
 WHERE status = 'processing' AND lease_owner IS NOT NULL
 
+-- name: ping
+-- Whether the server answers.
+SELECT 1
+
 -- name: get
 -- One job by id, active or historical (one snapshot: never both, never neither mid-move).
 SELECT id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,

@@ -41,6 +41,7 @@ from relayarr.jobqueue.storage import (
     BreakerTransition,
     Capabilities,
     ProgressCallback,
+    check_breaker_name,
     check_importable,
     check_prune_arguments,
 )
@@ -410,6 +411,10 @@ class RedisStorage:
 
     # -- reading ------------------------------------------------------------------------
 
+    async def ping(self) -> None:
+        # Over the connection every write takes, so a ping answers for the path that matters.
+        await self._client.command("ping", ["PING"], Replay.SAFE)
+
     async def get(self, job_id: JobId) -> Job:
         row = await self._read("get", str(int(job_id)))
         if row[0] is None:
@@ -517,13 +522,12 @@ class RedisStorage:
                     await pipe.watch(key)
                     raw: str | None = await pipe.get(key)  # type: ignore[assignment]
                     new = transition(None if raw is None else load_breaker(raw))
+                    check_breaker_name(name, new)
                     pipe.multi()  # type: ignore[no-untyped-call]
                     if new is None:
                         pipe.delete(key)
                         pipe.srem(names, name)
                     else:
-                        if new.name != name:
-                            raise ValueError(f"breaker transition renamed {name!r} to {new.name!r}")
                         pipe.set(key, dump_breaker(new))
                         pipe.sadd(names, name)
                     sent[0] = True

@@ -225,6 +225,9 @@ class SQLiteStorage:
 
     # -- reading ------------------------------------------------------------------------
 
+    async def ping(self) -> None:
+        self._read(Q["ping"], ()).fetchall()
+
     async def get(self, job_id: JobId) -> Job:
         row = self._read(Q["get_active"], (job_id,)).fetchone()
         if row is None:

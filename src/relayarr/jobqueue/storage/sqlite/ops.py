@@ -3,7 +3,8 @@ transaction the writer (or a reader) opened. No I/O policy lives here: which thr
 batch and when to commit are :mod:`.writer`'s and the engine's business.
 
 Every operation raises its domain errors (LeaseLost, JobNotFound...) before it writes
-anything, which is what lets the writer batch them without savepoints.
+anything, which is what lets the writer run a batch of them in one transaction: a refused
+operation leaves nothing to undo.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from relayarr.jobqueue.models import (
     dump_json,
 )
 from relayarr.jobqueue.rescue import rescue_failure, rescue_note
+from relayarr.jobqueue.storage import check_breaker_name
 from relayarr.jobqueue.storage.answers import FINISHED_WINDOW, page_of, queue_stats
 from relayarr.jobqueue.storage.sql import (
     ATTEMPTS,
@@ -238,11 +240,10 @@ def update_breaker(
 ) -> BreakerState | None:
     row = conn.execute(Q["get_breaker"], (name,)).fetchone()
     new = transition(None if row is None else row_to_breaker(row))
+    check_breaker_name(name, new)
     if new is None:
         conn.execute(Q["delete_breaker"], (name,))
     else:
-        if new.name != name:
-            raise ValueError(f"breaker transition renamed {name!r} to {new.name!r}")
         conn.execute(Q["put_breaker"], breaker_params(new))
     return new
 

@@ -146,6 +146,10 @@ RETURNING id, type, payload, priority, status, attempts, max_attempts, run_at, c
 SELECT DISTINCT lease_owner FROM job_queue
 WHERE status = 'processing' AND lease_owner IS NOT NULL
 
+-- name: ping
+-- A read of the schema, not a bare SELECT 1: that SQLite answers without opening the file.
+SELECT 1 FROM sqlite_schema LIMIT 1
+
 -- name: get_active
 -- One active job by id.
 SELECT id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,

@@ -1,9 +1,14 @@
 """Group commit: every write of the engine goes through one connection, in batches.
 
 Writes submitted during one turn of the event loop run together in one ``BEGIN IMMEDIATE``
-transaction, each inside its own savepoint so one failing operation never undoes another,
-and every caller is answered only after the COMMIT. Many concurrent adds, claims and
-completions therefore cost one commit, not one each.
+transaction, and every caller is answered only after the COMMIT. Many concurrent adds,
+claims and completions therefore cost one commit, not one each.
+
+One failing operation never undoes another, without a savepoint per operation: an
+operation refused with a queue error (LeaseLost, JobNotFound...) has written nothing, so it
+gets its error and the rest of the batch commits; an operation that fails after writing,
+or SQLite failing, rolls the whole batch back, and each of its operations then runs again
+in a transaction of its own, so only the faulty one fails.
 
 Where a batch runs:
 
@@ -148,10 +153,11 @@ class Writer:
     def _execute(self, batch: list[_Pending]) -> object:
         """Run a batch in one transaction. Returns _BUSY, or a list of (ok, value).
 
-        Operations raise their domain errors (LeaseLost, JobNotFound...) before writing
-        anything, so such an error needs no savepoint. If an operation fails after it has
-        written, or SQLite itself fails, the batch is rolled back and each operation is run
-        again in a transaction of its own, so only the faulty one fails.
+        An operation's queue error (LeaseLost, JobNotFound...) comes before it writes
+        anything, so it is that operation's answer and the batch goes on. If an operation
+        fails after it has written, or SQLite itself fails, the batch is rolled back and
+        each operation is run again in a transaction of its own, so only the faulty one
+        fails.
         """
         conn = self._conn
         try:
