@@ -1,10 +1,10 @@
 """The running part of a queue: one dispatcher, one heartbeat loop, one sweeper.
 
 * The **dispatcher** claims batches of due jobs (as many as there are free slots) and runs
-  each as a task. When nothing is due it sleeps until whichever comes first: a job added
-  in this process (an :class:`asyncio.Event`, so no poll latency), a change signalled by
-  storage from another process, the next delayed job or breaker probe, or the poll
-  interval.
+  each as a task. When nothing is due it sleeps on storage's change watch until whichever
+  comes first: a change signalled from another process, a job added in this process
+  (:meth:`Worker.wake` cancels the sleep, so no poll latency), the next delayed job or
+  breaker probe, or the poll interval.
 * The **heartbeat loop** extends every held lease at a third of its length. A refused
   heartbeat means the job was cancelled or taken over: its handler is cancelled and
   nothing is written for it.
