@@ -1,10 +1,10 @@
 """The running part of a queue: one dispatcher, one heartbeat loop, one sweeper.
 
 * The **dispatcher** claims batches of due jobs (as many as there are free slots) and runs
-  each as a task. When nothing is due it sleeps until whichever comes first: a job added
-  in this process (an :class:`asyncio.Event`, so no poll latency), a change signalled by
-  storage from another process, the next delayed job or breaker probe, or the poll
-  interval.
+  each as a task. When nothing is due it sleeps on storage's change watch until whichever
+  comes first: a change signalled from another process, a job added in this process
+  (:meth:`Worker.wake` cancels the sleep, so no poll latency), the next delayed job or
+  breaker probe, or the poll interval.
 * The **heartbeat loop** extends every held lease at a third of its length. A refused
   heartbeat means the job was cancelled or taken over: its handler is cancelled and
   nothing is written for it.
@@ -95,6 +95,7 @@ class Worker:
         self._probing: set[str] = set()
         self._wake = asyncio.Event()
         self._changes = storage.watch_changes()  # wake-ups from other processes
+        self._sleeper: asyncio.Future[None] | None = None  # the idle dispatcher's wait
         self._beat_wake = asyncio.Event()
         self._beat_deadline = math.inf
         self._stopping = False
@@ -134,6 +135,9 @@ class Worker:
     def wake(self) -> None:
         """Make the dispatcher look for due work now."""
         self._wake.set()
+        if self._sleeper is not None:
+            # Ends the idle wait in the dispatcher's next step: no second waiter to race.
+            self._sleeper.cancel()
 
     async def stop(self, drain_seconds: float) -> None:
         """Stop claiming, drain up to ``drain_seconds``, release the rest; idempotent."""
@@ -143,7 +147,7 @@ class Worker:
 
     async def _stop(self, drain_seconds: float) -> None:
         self._stopping = True
-        self._wake.set()
+        self.wake()
         if not self._tasks:
             return  # stopped during start(): no loop was started
         dispatcher, heartbeats, sweeper = self._tasks
@@ -189,7 +193,7 @@ class Worker:
             self._probing.discard(run.job.type)
         if not run.started and run.interruption is Interruption.STOPPING:
             self._unstarted.append(run.job)
-        self._wake.set()
+        self.wake()
 
     def cancel_local(self, job_id: JobId) -> bool:
         """Stop the handler of ``job_id`` if it runs here (the job was cancelled)."""
@@ -241,6 +245,10 @@ class Worker:
                 for job, probe in claimed:
                     self._launch(job, probe=probe)
                 if len(claimed) < free:
+                    if claimed:
+                        # One step for the handlers just launched before the idle
+                        # bookkeeping (a next_due query), so they start first.
+                        await asyncio.sleep(0)
                     await self._idle(types)
             except Exception:
                 logger.exception(
@@ -302,16 +310,23 @@ class Worker:
         if reopen is not None:
             timeout = min(timeout, reopen - now)
         timeout = max(timeout, MIN_IDLE_WAIT)
-        waiters = [
-            asyncio.ensure_future(self._wake.wait()),
-            asyncio.ensure_future(self._changes.wait(timeout)),
-        ]
+        if self._wake.is_set():
+            return  # woken in this process while next_due ran
+        # One waiter, on storage; a wake-up in this process cancels it (see wake()), which
+        # costs fewer event loop steps than racing a second waiter on the event.
+        sleeper = asyncio.ensure_future(self._changes.wait(timeout))
+        self._sleeper = sleeper
         try:
-            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait((sleeper,), timeout=timeout)
         finally:
-            for waiter in waiters:
-                waiter.cancel()
-            await asyncio.gather(*waiters, return_exceptions=True)
+            self._sleeper = None
+            if not sleeper.done():
+                sleeper.cancel()
+                # A cancelled watch takes its place as it unwinds: let it, before looking
+                # again.
+                await asyncio.wait((sleeper,))
+        if not sleeper.cancelled():
+            sleeper.result()  # a watch that failed: the dispatcher logs it and pauses
 
     async def _wait_wake(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -419,7 +434,7 @@ class Worker:
                     {"attempt": job.attempts, "error": job.last_error, "poison": True},
                 )
         if recovered:
-            self._wake.set()
+            self.wake()
         return jobs
 
 
