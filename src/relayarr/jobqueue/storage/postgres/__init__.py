@@ -60,8 +60,25 @@ from relayarr.jobqueue.storage.postgres.connection import Database, PostgresOpti
 from relayarr.jobqueue.storage.postgres.eventlog import PostgresEventLog
 from relayarr.jobqueue.storage.postgres.listen import Listener, PostgresWatch
 from relayarr.jobqueue.storage.postgres.migrate import apply_migrations, check_schema
-from relayarr.jobqueue.storage.postgres.rows import row_to_job
-from relayarr.jobqueue.storage.sql import breaker_params, load_queries, row_to_breaker
+from relayarr.jobqueue.storage.sql import (
+    ATTEMPTS,
+    CREATED_AT,
+    ID,
+    LAST_ERROR,
+    LEASE_OWNER,
+    MAX_ATTEMPTS,
+    PARENT_ID,
+    PAYLOAD,
+    PRIORITY,
+    RESCUES,
+    STATUS,
+    TYPE,
+    UNIQUE_KEY,
+    breaker_params,
+    load_queries,
+    row_to_breaker,
+    row_to_job,
+)
 
 log = logging.getLogger(__name__)
 
@@ -290,23 +307,22 @@ class PostgresStorage:
                 current = await conn.fetchrow(Q["get"], job_id)
                 if current is None:
                     raise JobNotFound(job_id)
-                if JobStatus(current[4]).is_active:
+                if JobStatus(current[STATUS]).is_active:
                     raise InvalidTransition(f"job {job_id} is still active")
                 raise InvalidTransition(f"job {job_id} completed; only failed or cancelled jobs")
-            ident, job_type, payload, priority, max_attempts, created_at = row[:6]
-            last_error, unique_key, parent_id = row[6:9]
+            unique_key = row[UNIQUE_KEY]
             restored = await conn.fetchrow(
                 Q["restore"],
-                ident,
-                job_type,
-                payload,
-                priority,
-                max_attempts,
+                row[ID],
+                row[TYPE],
+                row[PAYLOAD],
+                row[PRIORITY],
+                row[MAX_ATTEMPTS],
                 now,
-                created_at,
-                last_error,
+                row[CREATED_AT],
+                row[LAST_ERROR],
                 unique_key,
-                parent_id,
+                row[PARENT_ID],
             )
             if restored is None:
                 holder = await conn.fetchrow(Q["find_unique"], unique_key)
@@ -325,13 +341,8 @@ class PostgresStorage:
             rescued: list[Job] = []
             failed = JobStatus.FAILED.value
             for row in await conn.fetch(Q["stalled"], now, dead):
-                job_id, attempts, max_attempts, owner, rescues = (
-                    row[0],
-                    row[5],
-                    row[6],
-                    row[15],
-                    row[18],
-                )
+                job_id, owner = row[ID], row[LEASE_OWNER]
+                rescues, attempts, max_attempts = row[RESCUES], row[ATTEMPTS], row[MAX_ATTEMPTS]
                 if rescues + 1 > max_rescues:
                     error = (
                         f"poison job: its worker died or lost the lease {rescues + 1} times "
@@ -343,7 +354,7 @@ class PostgresStorage:
                         f"attempt ({attempts} of {max_attempts})"
                     )
                 else:
-                    error = row[11] or f"rescued after its worker ({owner}) stopped"
+                    error = row[LAST_ERROR] or f"rescued after its worker ({owner}) stopped"
                     back = await conn.fetchrow(Q["rescue"], now, error, job_id)
                     rescued.append(row_to_job(back))
                     continue

@@ -1,5 +1,5 @@
 -- Every statement the PostgreSQL engine runs (asyncpg placeholders $1, $2...). Job rows
--- come back in the field order of Job (see rows.py): active rows pad finished_at/result,
+-- come back in the field order of Job (see storage/sql.py): active rows pad finished_at/result,
 -- history rows pad the lease expiry and token.
 
 -- name: create_migrations_table
@@ -265,8 +265,9 @@ FROM job_history WHERE id = $1
 -- name: take_history
 -- Remove a failed or cancelled job from history to run it again.
 DELETE FROM job_history WHERE id = $1 AND status IN ('failed', 'cancelled')
-RETURNING id, type, payload, priority, max_attempts, created_at, last_error, unique_key,
-          parent_id
+RETURNING id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
+          started_at, finished_at, last_error, unique_key, parent_id, result, lease_owner,
+          NULL::float8, NULL::text, rescues
 
 -- name: restore
 -- Re-insert a job as pending under its original id, attempts reset, unless its unique

@@ -45,7 +45,7 @@ from relayarr.jobqueue.storage import (
     check_importable,
     check_prune_arguments,
 )
-from relayarr.jobqueue.storage.sql import row_to_breaker
+from relayarr.jobqueue.storage.sql import row_to_breaker, row_to_job
 from relayarr.jobqueue.storage.sqlite import importing, ops
 from relayarr.jobqueue.storage.sqlite.connection import (
     WRITER_CACHE_KIB,
@@ -55,7 +55,6 @@ from relayarr.jobqueue.storage.sqlite.connection import (
 )
 from relayarr.jobqueue.storage.sqlite.migrate import LATEST, apply_migrations
 from relayarr.jobqueue.storage.sqlite.ops import Q
-from relayarr.jobqueue.storage.sqlite.rows import row_to_job
 from relayarr.jobqueue.storage.sqlite.wake import SQLiteWatch, WalWatcher
 from relayarr.jobqueue.storage.sqlite.writer import Writer
 

@@ -52,11 +52,13 @@ from relayarr.jobqueue.storage.sql import (
     TYPE,
     UNIQUE_KEY,
     breaker_params,
+    history_params,
+    history_row,
     load_queries,
     row_to_breaker,
+    row_to_event,
     row_to_job,
 )
-from relayarr.jobqueue.storage.sqlite.rows import history_params, history_row, row_to_event
 
 Q = load_queries(__package__ or "relayarr.jobqueue.storage.sqlite")
 NO_CURSOR = 2**63 - 1
