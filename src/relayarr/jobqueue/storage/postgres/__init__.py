@@ -44,8 +44,8 @@ from relayarr.jobqueue.models import (
     NewJob,
     Page,
     QueueStats,
-    TypeStats,
 )
+from relayarr.jobqueue.rescue import rescue_failure, rescue_note
 from relayarr.jobqueue.storage import (
     BreakerTransition,
     Capabilities,
@@ -53,6 +53,7 @@ from relayarr.jobqueue.storage import (
     check_importable,
     check_prune_arguments,
 )
+from relayarr.jobqueue.storage.answers import FINISHED_WINDOW, page_of, queue_stats
 from relayarr.jobqueue.storage.postgres import importing
 from relayarr.jobqueue.storage.postgres.adding import Adder, add_in, try_insert_unique
 from relayarr.jobqueue.storage.postgres.batch import CompletionBatcher
@@ -341,25 +342,21 @@ class PostgresStorage:
             rescued: list[Job] = []
             failed = JobStatus.FAILED.value
             for row in await conn.fetch(Q["stalled"], now, dead):
-                job_id, owner = row[ID], row[LEASE_OWNER]
-                rescues, attempts, max_attempts = row[RESCUES], row[ATTEMPTS], row[MAX_ATTEMPTS]
-                if rescues + 1 > max_rescues:
-                    error = (
-                        f"poison job: its worker died or lost the lease {rescues + 1} times "
-                        f"(limit {max_rescues}); last owner {owner}"
-                    )
-                elif attempts >= max_attempts:
-                    error = (
-                        f"worker ({owner}) died or lost the lease during the last allowed "
-                        f"attempt ({attempts} of {max_attempts})"
-                    )
-                else:
-                    error = row[LAST_ERROR] or f"rescued after its worker ({owner}) stopped"
-                    back = await conn.fetchrow(Q["rescue"], now, error, job_id)
+                owner = row[LEASE_OWNER]
+                error = rescue_failure(
+                    rescues=row[RESCUES],
+                    attempts=row[ATTEMPTS],
+                    max_attempts=row[MAX_ATTEMPTS],
+                    max_rescues=max_rescues,
+                    owner=owner,
+                )
+                if error is None:
+                    note = rescue_note(row[LAST_ERROR], owner)
+                    back = await conn.fetchrow(Q["rescue"], now, note, row[ID])
                     rescued.append(row_to_job(back))
-                    continue
-                done = await conn.fetchrow(Q["finish_active"], job_id, failed, now, error)
-                rescued.append(row_to_job(done))
+                else:
+                    done = await conn.fetchrow(Q["finish_active"], row[ID], failed, now, error)
+                    rescued.append(row_to_job(done))
             if any(job.status is _PENDING for job in rescued):
                 await conn.execute(Q["notify"])
             return rescued
@@ -379,8 +376,6 @@ class PostgresStorage:
         return row_to_job(row)
 
     async def list(self, query: JobQuery) -> Page:
-        if not 1 <= query.limit <= 1000:
-            raise ValueError("limit must be from 1 to 1000")
         statuses = [JobStatus(status) for status in query.statuses]
         params = (
             query.before_id if query.before_id is not None else NO_CURSOR,
@@ -395,24 +390,16 @@ class PostgresStorage:
             not statuses or any(status.is_terminal for status in statuses),
         )
         rows = await self._db.run(lambda conn: conn.fetch(Q["list"], *params), name="list")
-        more = len(rows) > query.limit
-        jobs = [row_to_job(row) for row in rows[: query.limit]]
-        return Page(jobs=jobs, next_cursor=jobs[-1].id if more and jobs else None)
+        return page_of([row_to_job(row) for row in rows], query.limit)
 
     async def stats(self) -> QueueStats:
         now = self._clock.now()
 
         async def op(conn: Any) -> QueueStats:
-            counts: dict[str, dict[str, int]] = {}
-            for job_type, status, count in await conn.fetch(Q["counts"]):
-                counts.setdefault(job_type, {})[status] = count
+            counts = await conn.fetch(Q["counts"])
             oldest = await conn.fetchval(Q["oldest_due"], now)
-            finished = await conn.fetchval(Q["finished_since"], now - 60.0)
-            return QueueStats(
-                by_type={name: TypeStats(**by_status) for name, by_status in counts.items()},
-                oldest_pending_age=None if oldest is None else max(0.0, now - oldest),
-                finished_last_minute=finished,
-            )
+            finished = await conn.fetchval(Q["finished_since"], now - FINISHED_WINDOW)
+            return queue_stats(counts, oldest_due=oldest, finished=finished, now=now)
 
         return await self._db.run(op, name="stats")
 
