@@ -14,10 +14,9 @@ from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from relayarr.jobqueue.clock import Clock, SystemClock
-from relayarr.jobqueue.errors import InvalidTransition, InvalidURL, StorageError
+from relayarr.jobqueue.errors import InvalidURL, StorageError
 from relayarr.jobqueue.events import Event
 from relayarr.jobqueue.models import (
-    TERMINAL_STATUSES,
     Added,
     BreakerState,
     Job,
@@ -208,23 +207,6 @@ class JobImport(Protocol):
         ...
 
 
-def check_prune_arguments(keep: int | None, statuses: Sequence[JobStatus]) -> None:
-    """The argument checks every engine's :meth:`Storage.prune` makes before deleting."""
-    if keep is not None and keep < 0:
-        raise ValueError("keep must be >= 0")
-    bad = [status for status in statuses if status not in TERMINAL_STATUSES]
-    if bad:
-        raise InvalidTransition(f"only finished jobs can be pruned, not {bad}")
-
-
-def check_importable(jobs: Sequence[Job]) -> None:
-    """The check every engine's :meth:`JobImport.import_jobs` makes before storing: processing
-    jobs belong to a running worker and are never moved."""
-    for job in jobs:
-        if job.status is JobStatus.PROCESSING:
-            raise ValueError(f"job {job.id} is processing: only pending and finished jobs move")
-
-
 ENGINES = {
     "sqlite": "relayarr.jobqueue.storage.sqlite:SQLiteStorage",
     "postgresql": "relayarr.jobqueue.storage.postgres:PostgresStorage",
@@ -269,6 +251,5 @@ __all__ = [
     "ProgressCallback",
     "Storage",
     "StorageError",
-    "check_prune_arguments",
     "open_storage",
 ]

@@ -46,13 +46,7 @@ from relayarr.jobqueue.models import (
     QueueStats,
 )
 from relayarr.jobqueue.rescue import rescue_failure, rescue_note
-from relayarr.jobqueue.storage import (
-    BreakerTransition,
-    Capabilities,
-    ProgressCallback,
-    check_importable,
-    check_prune_arguments,
-)
+from relayarr.jobqueue.storage import BreakerTransition, Capabilities, ProgressCallback
 from relayarr.jobqueue.storage.answers import FINISHED_WINDOW, page_of, queue_stats
 from relayarr.jobqueue.storage.postgres import importing
 from relayarr.jobqueue.storage.postgres.adding import Adder, add_in, try_insert_unique
@@ -61,6 +55,8 @@ from relayarr.jobqueue.storage.postgres.connection import Database, PostgresOpti
 from relayarr.jobqueue.storage.postgres.eventlog import PostgresEventLog
 from relayarr.jobqueue.storage.postgres.listen import Listener, PostgresWatch
 from relayarr.jobqueue.storage.postgres.migrate import apply_migrations, check_schema
+from relayarr.jobqueue.storage.pruning import Cut, prune_history
+from relayarr.jobqueue.storage.rules import check_importable
 from relayarr.jobqueue.storage.sql import (
     ATTEMPTS,
     CREATED_AT,
@@ -84,7 +80,7 @@ from relayarr.jobqueue.storage.sql import (
 log = logging.getLogger(__name__)
 
 Q = load_queries(__name__)
-PRUNE_BATCH = 2000
+PRUNE_BATCH = 2000  # history rows one statement of a prune deletes
 NO_CURSOR = 2**63 - 1
 _PENDING = JobStatus.PENDING
 
@@ -92,6 +88,12 @@ _PENDING = JobStatus.PENDING
 def _affected(tag: str) -> int:
     """Rows touched, from a command tag such as ``UPDATE 1``."""
     return int(tag.rsplit(" ", 1)[-1])
+
+
+def _status_filter(statuses: Sequence[JobStatus]) -> tuple[bool, list[str]]:
+    """The status parameters of keep_boundary and delete_batch: any finished status when
+    ``statuses`` is empty."""
+    return not statuses, [JobStatus(status).value for status in statuses]
 
 
 class PostgresStorage:
@@ -411,34 +413,29 @@ class PostgresStorage:
         statuses: Sequence[JobStatus] = (),
         progress: ProgressCallback | None = None,
     ) -> int:
-        check_prune_arguments(keep, statuses)
-        any_status = not statuses
-        names = [status.value for status in statuses]
-        deleted = 0
+        return await prune_history(
+            self,
+            older_than=older_than,
+            keep=keep,
+            statuses=statuses,
+            progress=progress,
+            batch=PRUNE_BATCH,
+        )
 
-        async def drain(sql: str, *params: object) -> None:
-            nonlocal deleted
-            while True:
-                # Deleting finished rows again is harmless: batches may be retried.
-                tag = await self._db.run(lambda conn: conn.execute(sql, *params), name="prune")
-                count = _affected(tag)
-                deleted += count
-                if progress is not None and count:
-                    progress(deleted)
-                if count < PRUNE_BATCH:
-                    return
+    async def keep_cut(self, keep: int, statuses: Sequence[JobStatus]) -> Cut | None:
+        params = (*_status_filter(statuses), keep)
+        row = await self._db.run(
+            lambda conn: conn.fetchrow(Q["keep_boundary"], *params), name="prune"
+        )
+        return None if row is None else Cut(row[0], through_id=row[1])
 
-        if older_than is not None:
-            await drain(Q["prune_older"], older_than, any_status, names, PRUNE_BATCH)
-        if keep is not None:
-            boundary = await self._db.run(
-                lambda conn: conn.fetchrow(Q["keep_boundary"], any_status, names, keep),
-                name="prune",
-            )
-            if boundary is not None:
-                finished, ident = boundary
-                await drain(Q["prune_beyond"], finished, ident, any_status, names, PRUNE_BATCH)
-        return deleted
+    async def delete_batch(self, cut: Cut, statuses: Sequence[JobStatus], limit: int) -> int:
+        params = (cut.finished_at, cut.through_id, *_status_filter(statuses), limit)
+        # Deleting finished rows again is harmless: a batch may be retried.
+        tag = await self._db.run(
+            lambda conn: conn.execute(Q["delete_batch"], *params), name="prune"
+        )
+        return _affected(tag)
 
     # -- breakers -----------------------------------------------------------------------
 

@@ -319,12 +319,15 @@ SELECT min(run_at) FROM job_queue WHERE status = 'pending' AND run_at <= $1
 -- Jobs finished since a moment.
 SELECT count(*) FROM job_history WHERE finished_at >= $1
 
--- name: prune_older
--- Delete one batch of history finished before a cutoff.
+-- name: delete_batch
+-- Delete the oldest $5 history rows finished before $1 (at it too, with an id up to $2,
+-- unless that is NULL): one batch of a prune (see storage/pruning.py).
 DELETE FROM job_history WHERE id IN (
     SELECT id FROM job_history
-    WHERE finished_at < $1 AND ($2::boolean OR status = ANY($3::text[]))
-    LIMIT $4
+    WHERE (finished_at < $1 OR (finished_at = $1 AND id <= $2::bigint))
+      AND ($3::boolean OR status = ANY($4::text[]))
+    ORDER BY finished_at, id
+    LIMIT $5
 )
 
 -- name: keep_boundary
@@ -332,15 +335,6 @@ DELETE FROM job_history WHERE id IN (
 SELECT finished_at, id FROM job_history
 WHERE ($1::boolean OR status = ANY($2::text[]))
 ORDER BY finished_at DESC, id DESC LIMIT 1 OFFSET $3
-
--- name: prune_beyond
--- Delete one batch of history at or before a (finished_at, id) boundary.
-DELETE FROM job_history WHERE id IN (
-    SELECT id FROM job_history
-    WHERE (finished_at < $1 OR (finished_at = $1 AND id <= $2))
-      AND ($3::boolean OR status = ANY($4::text[]))
-    LIMIT $5
-)
 
 -- name: breakers
 -- Every breaker's state.

@@ -227,10 +227,10 @@ def reclaim(
     return rescued
 
 
-def prune_batch(conn: sqlite3.Connection, query: str, params: dict[str, Any]) -> int:
+def delete_batch(conn: sqlite3.Connection, params: dict[str, Any]) -> int:
     """Delete one batch of history, first recording the largest id so it is never reused."""
     conn.execute(Q["raise_id_floor"])
-    return int(conn.execute(Q[query], params).rowcount)
+    return int(conn.execute(Q["delete_batch"], params).rowcount)
 
 
 def update_breaker(
