@@ -20,9 +20,9 @@ from relayarr.jobqueue.storage.rules import check_prune_arguments
 
 @dataclass(frozen=True, slots=True)
 class Cut:
-    """The finished jobs one prune pass deletes, oldest first by (finished_at, id): those
-    finished before ``finished_at``, and those finished at it with an id up to
-    ``through_id`` when that is set; with ``most`` set, only the oldest ``most`` of them.
+    """The finished jobs one prune pass deletes: those finished before ``finished_at``, and
+    those finished at it with an id up to ``through_id`` when that is set; with ``most``
+    set, only the oldest ``most`` of them by (finished_at, id).
 
     Measured once, before the first batch: jobs that finish while the batches run are
     newer than the cut and stay.
@@ -34,7 +34,12 @@ class Cut:
 
 
 class PruneBatches(Protocol):
-    """What an engine does for :func:`prune_history`."""
+    """What an engine does for :func:`prune_history`.
+
+    An engine either finds a boundary (``keep_cut`` gives ``finished_at`` and
+    ``through_id``: the SQL engines, from an index) and may delete inside it in any order,
+    or counts (``keep_cut`` gives ``most``: Redis) and then deletes the oldest first.
+    """
 
     async def keep_cut(self, keep: int, statuses: Sequence[JobStatus]) -> Cut | None:
         """The cut that leaves the newest ``keep`` finished jobs of ``statuses`` (every
@@ -42,9 +47,8 @@ class PruneBatches(Protocol):
         ...
 
     async def delete_batch(self, cut: Cut, statuses: Sequence[JobStatus], limit: int) -> int:
-        """Delete up to ``limit`` of the oldest finished jobs of ``statuses`` inside ``cut``
-        (ignoring ``cut.most``, which the caller counts down); how many went. Deleting what
-        is already gone is harmless, so a batch may be retried."""
+        """Delete up to ``limit`` finished jobs of ``statuses`` inside ``cut``, the oldest
+        first when ``cut.most`` is set (the caller counts it down); how many went."""
         ...
 
 

@@ -320,13 +320,13 @@ SELECT min(run_at) FROM job_queue WHERE status = 'pending' AND run_at <= $1
 SELECT count(*) FROM job_history WHERE finished_at >= $1
 
 -- name: delete_batch
--- Delete the oldest $5 history rows finished before $1 (at it too, with an id up to $2,
--- unless that is NULL): one batch of a prune (see storage/pruning.py).
+-- Delete $5 history rows finished before $1 (at it too, with an id up to $2, unless that
+-- is NULL): one batch of a prune (see storage/pruning.py). In no order: every row inside
+-- the cut goes, and an ORDER BY would walk the finished_at index past other statuses.
 DELETE FROM job_history WHERE id IN (
     SELECT id FROM job_history
     WHERE (finished_at < $1 OR (finished_at = $1 AND id <= $2::bigint))
       AND ($3::boolean OR status = ANY($4::text[]))
-    ORDER BY finished_at, id
     LIMIT $5
 )
 

@@ -213,13 +213,12 @@ SELECT min(run_at) FROM job_queue WHERE status = 'pending' AND run_at <= ?
 SELECT count(*) FROM job_history WHERE finished_at >= ?
 
 -- name: delete_batch
--- Delete the oldest :batch history rows finished before :finished (at it too, with an id up
--- to :through, unless that is NULL): one batch of a prune (see storage/pruning.py).
+-- Delete :batch history rows finished before :finished (at it too, with an id up to
+-- :through, unless that is NULL): one batch of a prune (see storage/pruning.py).
 DELETE FROM job_history WHERE id IN (
     SELECT id FROM job_history
     WHERE (finished_at < :finished OR (finished_at = :finished AND id <= :through))
       AND (:any_status OR status IN (SELECT value FROM json_each(:statuses)))
-    ORDER BY finished_at, id
     LIMIT :batch
 )
 
