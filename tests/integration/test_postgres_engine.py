@@ -17,6 +17,7 @@ from relayarr.jobqueue.clock import FakeClock
 from relayarr.jobqueue.errors import StorageError, StorageUnavailable
 from relayarr.jobqueue.models import BreakerState, JobStatus, NewJob
 from relayarr.jobqueue.storage import StorageEngine, open_storage
+from relayarr.jobqueue.storage.postgres import Q
 from relayarr.jobqueue.storage.postgres.migrate import LATEST
 from servers import PostgresServer, postgres_server
 
@@ -231,5 +232,44 @@ async def test_a_transaction_whose_connection_dies_is_run_again(
         assert state.failures == 1
         assert calls == [None, None], "the first attempt must not have committed"
         assert await storage.breakers() == [state]
+    finally:
+        await storage.aclose()
+
+
+@pytest.mark.parametrize("write", ["heartbeat", "finish_leased"])
+async def test_reclaim_leaves_alone_a_job_whose_worker_writes_meanwhile(
+    url: str, server: PostgresServer, write: str
+) -> None:
+    """A worker on another machine heartbeats or completes its job just before the lease
+    runs out; its transaction has not committed when a sweeper sees the lease expired.
+    The sweeper decides only on rows it could lock, so it skips that job, and the
+    worker's write stands."""
+    clock = FakeClock()
+    storage = await open_storage(url, clock=clock)
+    try:
+        [added] = await storage.add([NewJob.create("t", {}, now=clock.now())])
+        [job] = await storage.claim("w", ["t"], 1, 30.0)
+        before_expiry = clock.now() + 20.0
+        admin = await admin_for(server, url)
+        try:
+            await admin.execute("BEGIN")
+            if write == "heartbeat":
+                params: tuple[object, ...] = (before_expiry + 300.0, job.id, job.lease.token)
+            else:
+                params = ([job.id], [job.lease.token], ['"done"'], None, "completed")
+            await admin.execute(Q[write], *params, before_expiry)
+            clock.advance(60.0)  # the lease as the sweeper reads it has run out
+            rescued = await asyncio.wait_for(storage.reclaim(["w"], 5), HANG_GUARD)
+            assert rescued == [], "reclaim decided on a row another transaction holds"
+            await admin.execute("COMMIT")
+        finally:
+            await admin.close()
+        assert await storage.reclaim([], 5) == []
+        after = await storage.get(added.job.id)
+        if write == "heartbeat":
+            assert (after.status, after.lease_token) == (JobStatus.PROCESSING, job.lease.token)
+            assert after.rescues == 0
+        else:
+            assert (after.status, after.result) == (JobStatus.COMPLETED, "done")
     finally:
         await storage.aclose()

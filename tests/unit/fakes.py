@@ -49,10 +49,9 @@ from relayarr.jobqueue.storage import (
     Capabilities,
     ProgressCallback,
     StorageEngine,
-    check_breaker_name,
-    check_prune_arguments,
 )
 from relayarr.jobqueue.storage.answers import FINISHED_WINDOW, page_of, queue_stats
+from relayarr.jobqueue.storage.rules import check_breaker_name, check_prune_arguments
 
 
 def _dt(epoch: float) -> datetime:
@@ -438,8 +437,11 @@ class MemoryStorage:
             and (not statuses or job.status in statuses)
         }
         if keep is not None:
-            newest_first = sorted(self.history, reverse=True)
-            doomed.update(newest_first[keep:])
+            chosen = [
+                job for job in self.history.values() if not statuses or job.status in statuses
+            ]
+            chosen.sort(key=lambda job: (job.finished_at or job.created_at, job.id), reverse=True)
+            doomed.update(job.id for job in chosen[keep:])
         for job_id in doomed:
             del self.history[job_id]
         if progress is not None:

@@ -13,10 +13,9 @@ from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from relayarr.jobqueue.clock import Clock, SystemClock
-from relayarr.jobqueue.errors import InvalidTransition, InvalidURL, StorageError
+from relayarr.jobqueue.errors import InvalidURL, StorageError
 from relayarr.jobqueue.events import Event
 from relayarr.jobqueue.models import (
-    TERMINAL_STATUSES,
     Added,
     BreakerState,
     Job,
@@ -201,14 +200,6 @@ class BreakerStore(Protocol):
         ...
 
 
-def check_breaker_name(name: str, state: BreakerState | None) -> None:
-    """The check every engine's :meth:`BreakerStore.update_breaker` makes on a transition's
-    result before storing it: a breaker's record is found by its name, so a state of
-    another name would be stored where nothing looks for it."""
-    if state is not None and state.name != name:
-        raise ValueError(f"breaker transition renamed {name!r} to {state.name!r}")
-
-
 @runtime_checkable
 class StorageEngine(Storage, BreakerStore, Protocol):
     """What every engine is, and :func:`open_storage` returns: :class:`Storage` and
@@ -255,23 +246,6 @@ class JobImport(Protocol):
         an imported id again. Processing jobs are refused (ValueError): they belong to a
         running worker. A unique key held by another active job is InvalidTransition."""
         ...
-
-
-def check_prune_arguments(keep: int | None, statuses: Sequence[JobStatus]) -> None:
-    """The argument checks every engine's :meth:`Storage.prune` makes before deleting."""
-    if keep is not None and keep < 0:
-        raise ValueError("keep must be >= 0")
-    bad = [status for status in statuses if status not in TERMINAL_STATUSES]
-    if bad:
-        raise InvalidTransition(f"only finished jobs can be pruned, not {bad}")
-
-
-def check_importable(jobs: Sequence[Job]) -> None:
-    """The check every engine's :meth:`JobImport.import_jobs` makes before storing: processing
-    jobs belong to a running worker and are never moved."""
-    for job in jobs:
-        if job.status is JobStatus.PROCESSING:
-            raise ValueError(f"job {job.id} is processing: only pending and finished jobs move")
 
 
 ENGINES = {
@@ -323,7 +297,5 @@ __all__ = [
     "Storage",
     "StorageEngine",
     "StorageError",
-    "check_breaker_name",
-    "check_prune_arguments",
     "open_storage",
 ]

@@ -6,7 +6,8 @@ block runs to the next ``-- name:`` line. Loaded once, never built from f-string
 Every job query of both engines selects the 19 fields of :class:`Job` in declaration order
 (times as epoch seconds, payload and result as JSON text, NULL for what a table does not
 keep), so :func:`row_to_job` maps every job row of either engine, and code that reads one
-column names it by its field (``row[LEASE_OWNER]``).
+column names it by its field (``row[LEASE_OWNER]``). Event-log and breaker rows have one
+shape too (:func:`row_to_event`, :func:`row_to_breaker`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 from importlib.resources import files
 from typing import Any
 
+from relayarr.jobqueue.events import Event, EventKind
 from relayarr.jobqueue.models import (
     BreakerPhase,
     BreakerState,
@@ -80,6 +82,7 @@ def load_migrations(package: str) -> list[tuple[int, str, str]]:
 ) = range(19)
 
 _STATUS = {status.value: status for status in JobStatus}
+_KINDS = {kind.value: kind for kind in EventKind}
 _fromtimestamp = datetime.fromtimestamp
 
 
@@ -128,6 +131,44 @@ def row_to_job(row: Sequence[Any]) -> Job:
             lease_token,
             rescues,
         )
+    )
+
+
+def history_row(
+    row: Sequence[Any],
+    status: JobStatus,
+    finished_at: float,
+    error: str | None,
+    result: str | None,
+) -> tuple[Any, ...]:
+    """The job row history keeps for an active ``row`` finishing now: its status, finish
+    time and result set, ``error`` (when given) as its last error, its lease gone."""
+    done = list(row)
+    done[STATUS] = status.value
+    done[FINISHED_AT] = finished_at
+    if error is not None:
+        done[LAST_ERROR] = error
+    done[RESULT] = result
+    done[LEASE_EXPIRES_AT] = done[LEASE_TOKEN] = None
+    return tuple(done)
+
+
+def history_params(done: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A history row's columns as the history table stores them: all but the lease's."""
+    return done[:LEASE_EXPIRES_AT] + done[LEASE_TOKEN + 1 :]
+
+
+def row_to_event(row: Sequence[Any]) -> Event:
+    """An event-log row (id, at, kind, job_id, job_type, data), as both SQL engines store
+    it, to an Event."""
+    event_id, at, kind, job_id, job_type, data = row
+    return Event(
+        id=event_id,
+        kind=_KINDS[kind],
+        at=_fromtimestamp(at, UTC),
+        job_id=job_id,
+        job_type=job_type,
+        data=load_json(data),  # type: ignore[arg-type]  # always an object: we wrote it
     )
 
 

@@ -189,6 +189,28 @@ class HistoryContract(ContractBase):
         assert await self.ids(storage) == newest_first(*jobs[-2:])
         assert await storage.prune(keep=2) == 0
 
+    async def test_prune_keeps_the_last_finished_ties_by_id(
+        self, storage: Storage, clock: FakeClock
+    ) -> None:
+        """``keep`` counts by finish time, not by id (a job added first may finish last);
+        of jobs that finished at the same instant the higher ids are the newer."""
+        late = await self.finish_at(storage, clock, START + 30)
+        early = await self.finish_at(storage, clock, START + 10)
+        tied = [await self.finish_at(storage, clock, START + 20) for _ in range(3)]
+        assert await storage.prune(keep=3) == 2
+        assert await self.ids(storage) == newest_first(late, tied[1], tied[2])
+        assert early.id not in await self.ids(storage)
+
+    async def test_prune_keeps_the_newest_of_the_given_statuses(
+        self, storage: Storage, clock: FakeClock
+    ) -> None:
+        old_failure = await self.finish_at(storage, clock, START + 1, FAILED)
+        completed = await self.finish_at(storage, clock, START + 2, COMPLETED)
+        new_failure = await self.finish_at(storage, clock, START + 3, FAILED)
+        assert await storage.prune(keep=1, statuses=[FAILED]) == 1
+        assert await self.ids(storage) == newest_first(completed, new_failure)
+        assert old_failure.id not in await self.ids(storage)
+
     async def test_prune_only_the_given_statuses(self, storage: Storage, clock: FakeClock) -> None:
         completed = await self.finish_at(storage, clock, START + 1, COMPLETED)
         await self.finish_at(storage, clock, START + 2, FAILED)

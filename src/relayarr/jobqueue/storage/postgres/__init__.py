@@ -44,16 +44,10 @@ from relayarr.jobqueue.models import (
     NewJob,
     Page,
     QueueStats,
-    TypeStats,
 )
-from relayarr.jobqueue.storage import (
-    BreakerTransition,
-    Capabilities,
-    ProgressCallback,
-    check_breaker_name,
-    check_importable,
-    check_prune_arguments,
-)
+from relayarr.jobqueue.rescue import rescue_failure, rescue_note
+from relayarr.jobqueue.storage import BreakerTransition, Capabilities, ProgressCallback
+from relayarr.jobqueue.storage.answers import FINISHED_WINDOW, page_of, queue_stats
 from relayarr.jobqueue.storage.postgres import importing
 from relayarr.jobqueue.storage.postgres.adding import Adder, add_in, try_insert_unique
 from relayarr.jobqueue.storage.postgres.batch import CompletionBatcher
@@ -61,13 +55,32 @@ from relayarr.jobqueue.storage.postgres.connection import Database, PostgresOpti
 from relayarr.jobqueue.storage.postgres.eventlog import PostgresEventLog
 from relayarr.jobqueue.storage.postgres.listen import Listener, PostgresWatch
 from relayarr.jobqueue.storage.postgres.migrate import apply_migrations, check_schema
-from relayarr.jobqueue.storage.postgres.rows import row_to_job
-from relayarr.jobqueue.storage.sql import breaker_params, load_queries, row_to_breaker
+from relayarr.jobqueue.storage.pruning import Cut, prune_history
+from relayarr.jobqueue.storage.rules import check_breaker_name, check_importable
+from relayarr.jobqueue.storage.sql import (
+    ATTEMPTS,
+    CREATED_AT,
+    ID,
+    LAST_ERROR,
+    LEASE_OWNER,
+    MAX_ATTEMPTS,
+    PARENT_ID,
+    PAYLOAD,
+    PRIORITY,
+    RESCUES,
+    STATUS,
+    TYPE,
+    UNIQUE_KEY,
+    breaker_params,
+    load_queries,
+    row_to_breaker,
+    row_to_job,
+)
 
 log = logging.getLogger(__name__)
 
 Q = load_queries(__name__)
-PRUNE_BATCH = 2000
+PRUNE_BATCH = 2000  # history rows one statement of a prune deletes
 NO_CURSOR = 2**63 - 1
 _PENDING = JobStatus.PENDING
 
@@ -75,6 +88,12 @@ _PENDING = JobStatus.PENDING
 def _affected(tag: str) -> int:
     """Rows touched, from a command tag such as ``UPDATE 1``."""
     return int(tag.rsplit(" ", 1)[-1])
+
+
+def _status_filter(statuses: Sequence[JobStatus]) -> tuple[bool, list[str]]:
+    """The status parameters of keep_boundary and delete_batch: any finished status when
+    ``statuses`` is empty."""
+    return not statuses, [JobStatus(status).value for status in statuses]
 
 
 class PostgresStorage:
@@ -291,23 +310,22 @@ class PostgresStorage:
                 current = await conn.fetchrow(Q["get"], job_id)
                 if current is None:
                     raise JobNotFound(job_id)
-                if JobStatus(current[4]).is_active:
+                if JobStatus(current[STATUS]).is_active:
                     raise InvalidTransition(f"job {job_id} is still active")
                 raise InvalidTransition(f"job {job_id} completed; only failed or cancelled jobs")
-            ident, job_type, payload, priority, max_attempts, created_at = row[:6]
-            last_error, unique_key, parent_id = row[6:9]
+            unique_key = row[UNIQUE_KEY]
             restored = await conn.fetchrow(
                 Q["restore"],
-                ident,
-                job_type,
-                payload,
-                priority,
-                max_attempts,
+                row[ID],
+                row[TYPE],
+                row[PAYLOAD],
+                row[PRIORITY],
+                row[MAX_ATTEMPTS],
                 now,
-                created_at,
-                last_error,
+                row[CREATED_AT],
+                row[LAST_ERROR],
                 unique_key,
-                parent_id,
+                row[PARENT_ID],
             )
             if restored is None:
                 holder = await conn.fetchrow(Q["find_unique"], unique_key)
@@ -326,30 +344,21 @@ class PostgresStorage:
             rescued: list[Job] = []
             failed = JobStatus.FAILED.value
             for row in await conn.fetch(Q["stalled"], now, dead):
-                job_id, attempts, max_attempts, owner, rescues = (
-                    row[0],
-                    row[5],
-                    row[6],
-                    row[15],
-                    row[18],
+                owner = row[LEASE_OWNER]
+                error = rescue_failure(
+                    rescues=row[RESCUES],
+                    attempts=row[ATTEMPTS],
+                    max_attempts=row[MAX_ATTEMPTS],
+                    max_rescues=max_rescues,
+                    owner=owner,
                 )
-                if rescues + 1 > max_rescues:
-                    error = (
-                        f"poison job: its worker died or lost the lease {rescues + 1} times "
-                        f"(limit {max_rescues}); last owner {owner}"
-                    )
-                elif attempts >= max_attempts:
-                    error = (
-                        f"worker ({owner}) died or lost the lease during the last allowed "
-                        f"attempt ({attempts} of {max_attempts})"
-                    )
-                else:
-                    error = row[11] or f"rescued after its worker ({owner}) stopped"
-                    back = await conn.fetchrow(Q["rescue"], now, error, job_id)
+                if error is None:
+                    note = rescue_note(row[LAST_ERROR], owner)
+                    back = await conn.fetchrow(Q["rescue"], now, note, row[ID])
                     rescued.append(row_to_job(back))
-                    continue
-                done = await conn.fetchrow(Q["finish_active"], job_id, failed, now, error)
-                rescued.append(row_to_job(done))
+                else:
+                    done = await conn.fetchrow(Q["finish_active"], row[ID], failed, now, error)
+                    rescued.append(row_to_job(done))
             if any(job.status is _PENDING for job in rescued):
                 await conn.execute(Q["notify"])
             return rescued
@@ -372,8 +381,6 @@ class PostgresStorage:
         return row_to_job(row)
 
     async def list(self, query: JobQuery) -> Page:
-        if not 1 <= query.limit <= 1000:
-            raise ValueError("limit must be from 1 to 1000")
         statuses = [JobStatus(status) for status in query.statuses]
         params = (
             query.before_id if query.before_id is not None else NO_CURSOR,
@@ -388,24 +395,16 @@ class PostgresStorage:
             not statuses or any(status.is_terminal for status in statuses),
         )
         rows = await self._db.run(lambda conn: conn.fetch(Q["list"], *params), name="list")
-        more = len(rows) > query.limit
-        jobs = [row_to_job(row) for row in rows[: query.limit]]
-        return Page(jobs=jobs, next_cursor=jobs[-1].id if more and jobs else None)
+        return page_of([row_to_job(row) for row in rows], query.limit)
 
     async def stats(self) -> QueueStats:
         now = self._clock.now()
 
         async def op(conn: Any) -> QueueStats:
-            counts: dict[str, dict[str, int]] = {}
-            for job_type, status, count in await conn.fetch(Q["counts"]):
-                counts.setdefault(job_type, {})[status] = count
+            counts = await conn.fetch(Q["counts"])
             oldest = await conn.fetchval(Q["oldest_due"], now)
-            finished = await conn.fetchval(Q["finished_since"], now - 60.0)
-            return QueueStats(
-                by_type={name: TypeStats(**by_status) for name, by_status in counts.items()},
-                oldest_pending_age=None if oldest is None else max(0.0, now - oldest),
-                finished_last_minute=finished,
-            )
+            finished = await conn.fetchval(Q["finished_since"], now - FINISHED_WINDOW)
+            return queue_stats(counts, oldest_due=oldest, finished=finished, now=now)
 
         return await self._db.run(op, name="stats")
 
@@ -417,34 +416,29 @@ class PostgresStorage:
         statuses: Sequence[JobStatus] = (),
         progress: ProgressCallback | None = None,
     ) -> int:
-        check_prune_arguments(keep, statuses)
-        any_status = not statuses
-        names = [status.value for status in statuses]
-        deleted = 0
+        return await prune_history(
+            self,
+            older_than=older_than,
+            keep=keep,
+            statuses=statuses,
+            progress=progress,
+            batch=PRUNE_BATCH,
+        )
 
-        async def drain(sql: str, *params: object) -> None:
-            nonlocal deleted
-            while True:
-                # Deleting finished rows again is harmless: batches may be retried.
-                tag = await self._db.run(lambda conn: conn.execute(sql, *params), name="prune")
-                count = _affected(tag)
-                deleted += count
-                if progress is not None and count:
-                    progress(deleted)
-                if count < PRUNE_BATCH:
-                    return
+    async def keep_cut(self, keep: int, statuses: Sequence[JobStatus]) -> Cut | None:
+        params = (*_status_filter(statuses), keep)
+        row = await self._db.run(
+            lambda conn: conn.fetchrow(Q["keep_boundary"], *params), name="prune"
+        )
+        return None if row is None else Cut(row[0], through_id=row[1])
 
-        if older_than is not None:
-            await drain(Q["prune_older"], older_than, any_status, names, PRUNE_BATCH)
-        if keep is not None:
-            boundary = await self._db.run(
-                lambda conn: conn.fetchrow(Q["keep_boundary"], any_status, names, keep),
-                name="prune",
-            )
-            if boundary is not None:
-                finished, ident = boundary
-                await drain(Q["prune_beyond"], finished, ident, any_status, names, PRUNE_BATCH)
-        return deleted
+    async def delete_batch(self, cut: Cut, statuses: Sequence[JobStatus], limit: int) -> int:
+        params = (cut.finished_at, cut.through_id, *_status_filter(statuses), limit)
+        # Deleting finished rows again is harmless: a batch may be retried.
+        tag = await self._db.run(
+            lambda conn: conn.execute(Q["delete_batch"], *params), name="prune"
+        )
+        return _affected(tag)
 
     # -- breakers -----------------------------------------------------------------------
 

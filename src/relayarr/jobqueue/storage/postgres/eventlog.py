@@ -14,20 +14,15 @@ wake at once; the log is trimmed to the newest ``event_retention`` events every
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import Any
 
-from relayarr.jobqueue.events import Event, EventKind
+from relayarr.jobqueue.events import Event
 from relayarr.jobqueue.models import dump_json
 from relayarr.jobqueue.storage.postgres.connection import Database
+from relayarr.jobqueue.storage.sql import row_to_event
 
 TRIM_EVERY = 1000  # appended events (by this handle) between trims of the log
 APPEND_LOCK = 0x72656C61795F6576  # "relay_ev": serialises appenders of one database
-_KINDS = {kind.value: kind for kind in EventKind}
-_fromtimestamp = datetime.fromtimestamp
-_loads = json.loads
 
 
 class PostgresEventLog:
@@ -73,15 +68,3 @@ class PostgresEventLog:
     async def last_id(self) -> int:
         last: int = await self._db.run(lambda conn: conn.fetchval(self._last), name="last event")
         return last
-
-
-def row_to_event(row: Sequence[Any]) -> Event:
-    event_id, at, kind, job_id, job_type, data = row
-    return Event(
-        id=event_id,
-        kind=_KINDS[kind],
-        at=_fromtimestamp(at, UTC),
-        job_id=job_id,
-        job_type=job_type,
-        data=_loads(data),
-    )

@@ -1,5 +1,5 @@
 -- Every statement the PostgreSQL engine runs (asyncpg placeholders $1, $2...). Job rows
--- come back in the field order of Job (see rows.py): active rows pad finished_at/result,
+-- come back in the field order of Job (see storage/sql.py): active rows pad finished_at/result,
 -- history rows pad the lease expiry and token.
 
 -- name: create_migrations_table
@@ -269,8 +269,9 @@ FROM job_history WHERE id = $1
 -- name: take_history
 -- Remove a failed or cancelled job from history to run it again.
 DELETE FROM job_history WHERE id = $1 AND status IN ('failed', 'cancelled')
-RETURNING id, type, payload, priority, max_attempts, created_at, last_error, unique_key,
-          parent_id
+RETURNING id, type, payload, priority, status, attempts, max_attempts, run_at, created_at,
+          started_at, finished_at, last_error, unique_key, parent_id, result, lease_owner,
+          NULL::float8, NULL::text, rescues
 
 -- name: restore
 -- Re-insert a job as pending under its original id, attempts reset, unless its unique
@@ -322,12 +323,15 @@ SELECT min(run_at) FROM job_queue WHERE status = 'pending' AND run_at <= $1
 -- Jobs finished since a moment.
 SELECT count(*) FROM job_history WHERE finished_at >= $1
 
--- name: prune_older
--- Delete one batch of history finished before a cutoff.
+-- name: delete_batch
+-- Delete $5 history rows finished before $1 (at it too, with an id up to $2, unless that
+-- is NULL): one batch of a prune (see storage/pruning.py). In no order: every row inside
+-- the cut goes, and an ORDER BY would walk the finished_at index past other statuses.
 DELETE FROM job_history WHERE id IN (
     SELECT id FROM job_history
-    WHERE finished_at < $1 AND ($2::boolean OR status = ANY($3::text[]))
-    LIMIT $4
+    WHERE (finished_at < $1 OR (finished_at = $1 AND id <= $2::bigint))
+      AND ($3::boolean OR status = ANY($4::text[]))
+    LIMIT $5
 )
 
 -- name: keep_boundary
@@ -335,15 +339,6 @@ DELETE FROM job_history WHERE id IN (
 SELECT finished_at, id FROM job_history
 WHERE ($1::boolean OR status = ANY($2::text[]))
 ORDER BY finished_at DESC, id DESC LIMIT 1 OFFSET $3
-
--- name: prune_beyond
--- Delete one batch of history at or before a (finished_at, id) boundary.
-DELETE FROM job_history WHERE id IN (
-    SELECT id FROM job_history
-    WHERE (finished_at < $1 OR (finished_at = $1 AND id <= $2))
-      AND ($3::boolean OR status = ANY($4::text[]))
-    LIMIT $5
-)
 
 -- name: breakers
 -- Every breaker's state.

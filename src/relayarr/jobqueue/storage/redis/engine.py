@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import logging
+import math
 import random
 import secrets
 from collections.abc import Sequence
@@ -37,15 +38,9 @@ from relayarr.jobqueue.models import (
     Page,
     QueueStats,
 )
-from relayarr.jobqueue.storage import (
-    BreakerTransition,
-    Capabilities,
-    ProgressCallback,
-    check_breaker_name,
-    check_importable,
-    check_prune_arguments,
-)
+from relayarr.jobqueue.storage import BreakerTransition, Capabilities, ProgressCallback
 from relayarr.jobqueue.storage.answers import FINISHED_WINDOW, page_of, queue_stats
+from relayarr.jobqueue.storage.pruning import Cut, prune_history
 from relayarr.jobqueue.storage.redis.client import (
     FIRST_BACKOFF,
     MAX_BACKOFF,
@@ -72,11 +67,12 @@ from relayarr.jobqueue.storage.redis.options import RedisOptions
 from relayarr.jobqueue.storage.redis.scripts import load_scripts
 from relayarr.jobqueue.storage.redis.stalled import verdict_args
 from relayarr.jobqueue.storage.redis.wake import RedisWatch, WakeListener
+from relayarr.jobqueue.storage.rules import check_breaker_name, check_importable
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-PRUNE_BATCH = 1000
+PRUNE_BATCH = 1000  # finished jobs one script call of a prune deletes
 LEASED_CACHE = 100_000
 WRITE_BATCH = 256  # completions, or failures, per script call: a few ms of the server
 HISTORY = [status.value for status in TERMINAL_STATUSES]
@@ -453,31 +449,26 @@ class RedisStorage:
         statuses: Sequence[JobStatus] = (),
         progress: ProgressCallback | None = None,
     ) -> int:
-        check_prune_arguments(keep, statuses)
-        chosen = [JobStatus(status).value for status in statuses] or HISTORY
-        deleted = 0
+        return await prune_history(
+            self,
+            older_than=older_than,
+            keep=keep,
+            statuses=statuses,
+            progress=progress,
+            batch=PRUNE_BATCH,
+        )
 
-        async def batch(mode: str, cutoff: str, size: int) -> int:
-            nonlocal deleted
-            count = int(await self._run("prune", [mode, cutoff, str(size), *chosen], Replay.NEVER))
-            deleted += count
-            if progress is not None and count:
-                progress(deleted)
-            return count
+    async def keep_cut(self, keep: int, statuses: Sequence[JobStatus]) -> Cut | None:
+        # Counted, not found as a (finished_at, id) boundary: finding the keep-th newest
+        # across several sorted sets would read them all. Jobs finishing later are newer
+        # than the oldest ``most``, so they stay, as a boundary would keep them.
+        excess = int(await self._read("history_size", *_chosen(statuses))) - keep
+        return Cut(math.inf, most=excess) if excess > 0 else None
 
-        if older_than is not None:
-            while await batch("older", num(older_than), PRUNE_BATCH) == PRUNE_BATCH:
-                pass
-        if keep is not None:
-            # The excess is counted once, so jobs finishing meanwhile are kept (as SQLite's
-            # boundary does); the oldest go first, by (finished_at, id).
-            excess = int(await self._read("history_size", *chosen)) - keep
-            while excess > 0:
-                count = await batch("oldest", "", min(excess, PRUNE_BATCH))
-                if count == 0:
-                    break
-                excess -= count
-        return deleted
+    async def delete_batch(self, cut: Cut, statuses: Sequence[JobStatus], limit: int) -> int:
+        through = "" if cut.through_id is None else str(cut.through_id)
+        args = [num(cut.finished_at), through, str(limit), *_chosen(statuses)]
+        return int(await self._run("prune", args, Replay.NEVER))
 
     # -- breakers -----------------------------------------------------------------------
 
@@ -588,3 +579,8 @@ class RedisStorage:
         finally:
             await self._redis.aclose()
             await self._pool.aclose()
+
+
+def _chosen(statuses: Sequence[JobStatus]) -> list[str]:
+    """The history sets a prune reads: every finished status when ``statuses`` is empty."""
+    return [JobStatus(status).value for status in statuses] or HISTORY

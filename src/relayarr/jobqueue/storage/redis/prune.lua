@@ -1,19 +1,19 @@
--- Delete one batch of finished jobs: those finished before a cutoff (mode 'older'), or the
--- oldest by (finished_at, id) (mode 'oldest'). ARGV: prefix, mode, cutoff, batch,
+-- One batch of a prune (see storage/pruning.py): delete the oldest ARGV[4] finished jobs,
+-- by (finished_at, id), of the given statuses that finished before ARGV[2], or at it with
+-- an id up to ARGV[3] unless that is ''. ARGV: prefix, finished, through, batch,
 -- statuses... Returns how many were deleted.
-local mode, cutoff, batch = ARGV[2], ARGV[3], tonumber(ARGV[4])
+local finished, through, batch = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local at = tonumber(finished)
+local upto = through and finished or '(' .. finished
 local victims = {}
 for i = 5, #ARGV do
-  local fin = P .. 'fin:' .. ARGV[i]
-  local range
-  if mode == 'older' then
-    range = redis.call('ZRANGEBYSCORE', fin, '-inf', '(' .. cutoff, 'WITHSCORES', 'LIMIT', 0,
-      batch)
-  else
-    range = redis.call('ZRANGE', fin, 0, batch - 1, 'WITHSCORES')
-  end
+  local range = redis.call('ZRANGEBYSCORE', P .. 'fin:' .. ARGV[i], '-inf', upto, 'WITHSCORES',
+    'LIMIT', 0, batch)
   for j = 1, #range, 2 do
-    victims[#victims + 1] = { tonumber(range[j + 1]), range[j] }
+    local score, id = tonumber(range[j + 1]), tonumber(range[j])
+    if score < at or id <= through then
+      victims[#victims + 1] = { score, id }
+    end
   end
 end
 table.sort(victims, function(a, b)
@@ -24,6 +24,6 @@ table.sort(victims, function(a, b)
 end)
 local deleted = 0
 for k = 1, math.min(batch, #victims) do
-  deleted = deleted + forget(tostring(tonumber(victims[k][2])))
+  deleted = deleted + forget(tostring(victims[k][2]))
 end
 return deleted

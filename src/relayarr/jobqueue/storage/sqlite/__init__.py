@@ -38,14 +38,10 @@ from relayarr.jobqueue.models import (
     Page,
     QueueStats,
 )
-from relayarr.jobqueue.storage import (
-    BreakerTransition,
-    Capabilities,
-    ProgressCallback,
-    check_importable,
-    check_prune_arguments,
-)
-from relayarr.jobqueue.storage.sql import row_to_breaker
+from relayarr.jobqueue.storage import BreakerTransition, Capabilities, ProgressCallback
+from relayarr.jobqueue.storage.pruning import Cut, prune_history
+from relayarr.jobqueue.storage.rules import check_importable
+from relayarr.jobqueue.storage.sql import row_to_breaker, row_to_job
 from relayarr.jobqueue.storage.sqlite import importing, ops
 from relayarr.jobqueue.storage.sqlite.connection import (
     WRITER_CACHE_KIB,
@@ -55,7 +51,6 @@ from relayarr.jobqueue.storage.sqlite.connection import (
 )
 from relayarr.jobqueue.storage.sqlite.migrate import LATEST, apply_migrations
 from relayarr.jobqueue.storage.sqlite.ops import Q
-from relayarr.jobqueue.storage.sqlite.rows import row_to_job
 from relayarr.jobqueue.storage.sqlite.wake import SQLiteWatch, WalWatcher
 from relayarr.jobqueue.storage.sqlite.writer import Writer
 
@@ -63,7 +58,7 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 HEAVY_BATCH = 500  # adds larger than this run on the writer thread
-PRUNE_BATCH = 2000
+PRUNE_BATCH = 2000  # history rows one statement of a prune deletes
 CHECKPOINT_EVERY = 1000  # commits between passive checkpoints
 EVENT_TRIM_EVERY = 1000  # appended events between trims of the event log
 
@@ -251,36 +246,30 @@ class SQLiteStorage:
         statuses: Sequence[JobStatus] = (),
         progress: ProgressCallback | None = None,
     ) -> int:
-        check_prune_arguments(keep, statuses)
-        filters = {
-            "any_status": not statuses,
-            "statuses": json.dumps([status.value for status in statuses]),
-            "batch": PRUNE_BATCH,
+        return await prune_history(
+            self,
+            older_than=older_than,
+            keep=keep,
+            statuses=statuses,
+            progress=progress,
+            batch=PRUNE_BATCH,
+        )
+
+    async def keep_cut(self, keep: int, statuses: Sequence[JobStatus]) -> Cut | None:
+        params = {**_status_filter(statuses), "keep": keep}
+        row = await self._in_background(
+            lambda conn: conn.execute(Q["keep_boundary"], params).fetchone()
+        )
+        return None if row is None else Cut(row[0], through_id=row[1])
+
+    async def delete_batch(self, cut: Cut, statuses: Sequence[JobStatus], limit: int) -> int:
+        params = {
+            **_status_filter(statuses),
+            "finished": cut.finished_at,
+            "through": cut.through_id,
+            "batch": limit,
         }
-        deleted = 0
-
-        async def drain(name: str, params: dict[str, Any]) -> None:
-            nonlocal deleted
-
-            while True:
-                count = await self._writer.run(
-                    lambda conn: ops.prune_batch(conn, name, params), heavy=True
-                )
-                deleted += count
-                if progress is not None and count:
-                    progress(deleted)
-                if count < PRUNE_BATCH:
-                    return
-
-        if older_than is not None:
-            await drain("prune_older", {**filters, "cutoff": older_than})
-        if keep is not None:
-            boundary = await self._in_background(
-                lambda conn: conn.execute(Q["keep_boundary"], {**filters, "keep": keep}).fetchone()
-            )
-            if boundary is not None:
-                await drain("prune_beyond", {**filters, "finished": boundary[0], "id": boundary[1]})
-        return deleted
+        return await self._writer.run(lambda conn: ops.delete_batch(conn, params), heavy=True)
 
     # -- breakers -----------------------------------------------------------------------
 
@@ -402,6 +391,15 @@ class SQLiteStorage:
                 future.exception(),
                 extra={"service": "sqlite", "where": self._where},
             )
+
+
+def _status_filter(statuses: Sequence[JobStatus]) -> dict[str, Any]:
+    """The status parameters of keep_boundary and delete_batch: any finished status when
+    ``statuses`` is empty."""
+    return {
+        "any_status": not statuses,
+        "statuses": json.dumps([JobStatus(status).value for status in statuses]),
+    }
 
 
 __all__ = ["SQLiteStorage", "StorageError"]

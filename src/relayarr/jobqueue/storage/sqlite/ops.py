@@ -36,8 +36,8 @@ from relayarr.jobqueue.models import (
     dump_json,
 )
 from relayarr.jobqueue.rescue import rescue_failure, rescue_note
-from relayarr.jobqueue.storage import check_breaker_name
 from relayarr.jobqueue.storage.answers import FINISHED_WINDOW, page_of, queue_stats
+from relayarr.jobqueue.storage.rules import check_breaker_name
 from relayarr.jobqueue.storage.sql import (
     ATTEMPTS,
     CREATED_AT,
@@ -54,11 +54,13 @@ from relayarr.jobqueue.storage.sql import (
     TYPE,
     UNIQUE_KEY,
     breaker_params,
+    history_params,
+    history_row,
     load_queries,
     row_to_breaker,
+    row_to_event,
     row_to_job,
 )
-from relayarr.jobqueue.storage.sqlite.rows import history_params, history_row, row_to_event
 
 Q = load_queries(__package__ or "relayarr.jobqueue.storage.sqlite")
 NO_CURSOR = 2**63 - 1
@@ -227,10 +229,10 @@ def reclaim(
     return rescued
 
 
-def prune_batch(conn: sqlite3.Connection, query: str, params: dict[str, Any]) -> int:
+def delete_batch(conn: sqlite3.Connection, params: dict[str, Any]) -> int:
     """Delete one batch of history, first recording the largest id so it is never reused."""
     conn.execute(Q["raise_id_floor"])
-    return int(conn.execute(Q[query], params).rowcount)
+    return int(conn.execute(Q["delete_batch"], params).rowcount)
 
 
 def update_breaker(

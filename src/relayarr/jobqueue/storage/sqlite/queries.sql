@@ -216,11 +216,12 @@ SELECT min(run_at) FROM job_queue WHERE status = 'pending' AND run_at <= ?
 -- Jobs finished since a moment.
 SELECT count(*) FROM job_history WHERE finished_at >= ?
 
--- name: prune_older
--- Delete one batch of history finished before a cutoff.
+-- name: delete_batch
+-- Delete :batch history rows finished before :finished (at it too, with an id up to
+-- :through, unless that is NULL): one batch of a prune (see storage/pruning.py).
 DELETE FROM job_history WHERE id IN (
     SELECT id FROM job_history
-    WHERE finished_at < :cutoff
+    WHERE (finished_at < :finished OR (finished_at = :finished AND id <= :through))
       AND (:any_status OR status IN (SELECT value FROM json_each(:statuses)))
     LIMIT :batch
 )
@@ -230,15 +231,6 @@ DELETE FROM job_history WHERE id IN (
 SELECT finished_at, id FROM job_history
 WHERE (:any_status OR status IN (SELECT value FROM json_each(:statuses)))
 ORDER BY finished_at DESC, id DESC LIMIT 1 OFFSET :keep
-
--- name: prune_beyond
--- Delete one batch of history at or before a (finished_at, id) boundary.
-DELETE FROM job_history WHERE id IN (
-    SELECT id FROM job_history
-    WHERE (finished_at < :finished OR (finished_at = :finished AND id <= :id))
-      AND (:any_status OR status IN (SELECT value FROM json_each(:statuses)))
-    LIMIT :batch
-)
 
 -- name: breakers
 -- Every breaker's state.
