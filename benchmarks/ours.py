@@ -25,18 +25,18 @@ from benchmarks.common import (
     frozen_heap,
     sqlite_url,
 )
-from relayarr.jobqueue import Job, JobQueue, JobSpec, JobStatus, Storage, open_storage
+from relayarr.jobqueue import Job, JobQueue, JobSpec, JobStatus, StorageEngine, open_storage
 
 Profiler = cProfile.Profile | None  # enabled for exactly the timed part of a workload
 DRAIN_TIMEOUT = 600.0  # seconds: a drain that takes longer is broken, not slow
 
 
-async def _open(db: Path) -> tuple[Storage, JobQueue]:
+async def _open(db: Path) -> tuple[StorageEngine, JobQueue]:
     storage = await open_storage(sqlite_url(db))
     return storage, JobQueue(storage)
 
 
-def _commits(storage: Storage) -> int | None:
+def _commits(storage: StorageEngine) -> int | None:
     # The SQLite engine counts its (group) commits; not part of the Storage protocol.
     commits = getattr(storage, "commits", None)
     return commits if isinstance(commits, int) else None
@@ -141,7 +141,7 @@ async def claim_pairs(dbs: Sequence[Path], jobs: int, block: int = 250) -> list[
     pairs on the storage itself, no worker around them (the complete moves the row into
     history). The databases take turns in blocks of ``block`` pairs, so drift on a shared
     machine falls on all of them alike and their figures compare directly."""
-    opened: list[tuple[Storage, JobQueue]] = []
+    opened: list[tuple[StorageEngine, JobQueue]] = []
     try:
         for db in dbs:
             storage, queue = await _open(db)

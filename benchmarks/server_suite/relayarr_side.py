@@ -18,12 +18,12 @@ from contextlib import contextmanager
 from benchmarks.common import JOB_TYPE
 from benchmarks.server_suite.harness import BenchError, Link
 from benchmarks.server_suite.system import Engine, EnqueueOne, System
-from relayarr.jobqueue import Job, JobQueue, JobSpec, JobStatus, Storage, open_storage
+from relayarr.jobqueue import Job, JobQueue, JobSpec, JobStatus, StorageEngine, open_storage
 
 FILL_BATCH = 5_000
 
 
-async def _open(url: str) -> tuple[Storage, JobQueue]:
+async def _open(url: str) -> tuple[StorageEngine, JobQueue]:
     storage = await open_storage(url)
     queue = JobQueue(storage)
     queue.declare(JOB_TYPE)

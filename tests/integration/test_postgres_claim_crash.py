@@ -24,7 +24,7 @@ import pytest
 
 from relayarr.jobqueue.errors import LeaseLost
 from relayarr.jobqueue.models import Job, JobId, JobQuery, JobStatus, Lease, NewJob
-from relayarr.jobqueue.storage import Storage, open_storage
+from relayarr.jobqueue.storage import StorageEngine, open_storage
 from servers import PostgresServer, PostgresServerError
 
 pytestmark = pytest.mark.slow
@@ -107,17 +107,17 @@ async def flushed(server: PostgresServer) -> bool:
         await admin.close()
 
 
-async def one_job(storage: Storage) -> JobId:
+async def one_job(storage: StorageEngine) -> JobId:
     [added] = await storage.add([NewJob.create("t", {"n": 1}, now=storage.clock.now())])
     return added.job.id
 
 
-async def history(storage: Storage) -> list[Job]:
+async def history(storage: StorageEngine) -> list[Job]:
     terminal = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
     return list((await storage.list(JobQuery(statuses=terminal))).jobs)
 
 
-async def assert_fenced(storage: Storage, lease: Lease) -> None:
+async def assert_fenced(storage: StorageEngine, lease: Lease) -> None:
     """Every write under ``lease`` is refused and changes nothing."""
     before = await storage.get(lease.job_id)
     with pytest.raises(LeaseLost):

@@ -20,7 +20,7 @@ import pytest
 from relayarr.jobqueue.clock import FakeClock
 from relayarr.jobqueue.errors import InvalidURL, LeaseLost, StorageError, StorageUnavailable
 from relayarr.jobqueue.models import Job, JobQuery, JobStatus, NewJob
-from relayarr.jobqueue.storage import Storage, open_storage
+from relayarr.jobqueue.storage import StorageEngine, open_storage
 from relayarr.jobqueue.storage.redis.options import RedisOptions, redact
 from relayarr.jobqueue.storage.redis.scripts import load_scripts
 from servers import REDIS_PASSWORD, RedisServer, redis_server
@@ -463,7 +463,7 @@ class ReplyDropper:
 @pytest.fixture(params=[None])
 async def proxied(
     server: RedisServer, request: pytest.FixtureRequest
-) -> AsyncIterator[tuple[Storage, Storage, ReplyDropper]]:
+) -> AsyncIterator[tuple[StorageEngine, StorageEngine, ReplyDropper]]:
     """(a handle through the proxy, a direct handle, the proxy) on one fresh queue; an
     indirect parameter is the proxied handle's ``socket_timeout``."""
     for script in load_scripts().values():  # a NOSCRIPT reply must not be what is dropped
@@ -485,7 +485,7 @@ async def proxied(
             await dropper.close()
 
 
-async def leased(via: Storage, count: int) -> list[Job]:
+async def leased(via: StorageEngine, count: int) -> list[Job]:
     """``count`` new jobs of type "t", claimed through ``via`` for 30 s."""
     clock = via.clock
     assert isinstance(clock, FakeClock)
@@ -494,7 +494,7 @@ async def leased(via: Storage, count: int) -> list[Job]:
 
 
 async def test_a_completion_whose_reply_was_lost_is_recognised(
-    proxied: tuple[Storage, Storage, ReplyDropper],
+    proxied: tuple[StorageEngine, StorageEngine, ReplyDropper],
 ) -> None:
     via, direct, dropper = proxied
     clock = via.clock
@@ -514,7 +514,7 @@ async def test_a_completion_whose_reply_was_lost_is_recognised(
 
 
 async def test_a_batch_of_completions_whose_reply_was_lost_applies_once(
-    proxied: tuple[Storage, Storage, ReplyDropper],
+    proxied: tuple[StorageEngine, StorageEngine, ReplyDropper],
 ) -> None:
     via, direct, dropper = proxied
     clock = via.clock
@@ -536,7 +536,7 @@ async def test_a_batch_of_completions_whose_reply_was_lost_applies_once(
 
 
 async def test_a_batch_of_failures_whose_reply_was_lost_applies_once(
-    proxied: tuple[Storage, Storage, ReplyDropper],
+    proxied: tuple[StorageEngine, StorageEngine, ReplyDropper],
 ) -> None:
     via, direct, dropper = proxied
     clock = via.clock
@@ -557,7 +557,7 @@ async def test_a_batch_of_failures_whose_reply_was_lost_applies_once(
 
 
 async def test_a_claim_whose_reply_was_lost_returns_the_same_jobs(
-    proxied: tuple[Storage, Storage, ReplyDropper],
+    proxied: tuple[StorageEngine, StorageEngine, ReplyDropper],
 ) -> None:
     via, direct, dropper = proxied
     clock = via.clock
@@ -572,7 +572,7 @@ async def test_a_claim_whose_reply_was_lost_returns_the_same_jobs(
 
 
 async def test_a_cancel_whose_reply_was_lost_fails_clearly(
-    proxied: tuple[Storage, Storage, ReplyDropper],
+    proxied: tuple[StorageEngine, StorageEngine, ReplyDropper],
 ) -> None:
     """Not repeated blindly (a second cancel would say "already finished"): the caller
     learns that it may have been applied, and it was applied whole."""
@@ -595,7 +595,7 @@ REPLY_TIMEOUT = 0.3  # seconds, the proxied handle's socket_timeout in these tes
 
 @pytest.mark.parametrize("proxied", [REPLY_TIMEOUT], indirect=True)
 async def test_a_claim_whose_reply_never_comes_times_out_and_returns_the_same_jobs(
-    proxied: tuple[Storage, Storage, ReplyDropper],
+    proxied: tuple[StorageEngine, StorageEngine, ReplyDropper],
 ) -> None:
     via, _, dropper = proxied
     clock = via.clock
@@ -609,7 +609,7 @@ async def test_a_claim_whose_reply_never_comes_times_out_and_returns_the_same_jo
 
 @pytest.mark.parametrize("proxied", [REPLY_TIMEOUT], indirect=True)
 async def test_a_cancel_whose_reply_never_comes_fails_clearly(
-    proxied: tuple[Storage, Storage, ReplyDropper],
+    proxied: tuple[StorageEngine, StorageEngine, ReplyDropper],
 ) -> None:
     via, direct, dropper = proxied
     clock = via.clock
@@ -628,7 +628,7 @@ async def test_a_cancel_whose_reply_never_comes_fails_clearly(
 
 
 async def test_a_caller_cancelled_while_its_add_waits_is_cancelled_not_timed_out(
-    proxied: tuple[Storage, Storage, ReplyDropper],
+    proxied: tuple[StorageEngine, StorageEngine, ReplyDropper],
 ) -> None:
     """An add is sent from its caller's task: the caller's own cancellation (here by
     wait_for) must reach it as such, and the handle must stay usable."""
@@ -645,7 +645,7 @@ async def test_a_caller_cancelled_while_its_add_waits_is_cancelled_not_timed_out
 
 @pytest.mark.parametrize("proxied", [0.1], indirect=True)
 async def test_waiting_out_lost_replies_is_not_taken_for_a_reply_overdue(
-    proxied: tuple[Storage, Storage, ReplyDropper],
+    proxied: tuple[StorageEngine, StorageEngine, ReplyDropper],
 ) -> None:
     """Four replies lost in a row: the backoff before the fourth try (0.2-0.4 s) outlasts
     the 0.1 s reply timeout, which must not fire while nothing is in flight."""

@@ -19,7 +19,7 @@ import pytest
 
 from relayarr.jobqueue.clock import FakeClock
 from relayarr.jobqueue.models import Job, JobStatus, NewJob
-from relayarr.jobqueue.storage import Storage, open_storage
+from relayarr.jobqueue.storage import StorageEngine, open_storage
 from relayarr.jobqueue.storage.redis.scripts import load_scripts
 from servers import RedisServer, redis_server
 
@@ -97,9 +97,9 @@ class World:
     """Handles on one queue: a reclaimer whose verdicts wait at the gate, a rival reclaimer
     and a worker whose clock runs behind both; and the URL through the gate."""
 
-    reclaimer: Storage
-    rival: Storage
-    worker: Storage
+    reclaimer: StorageEngine
+    rival: StorageEngine
+    worker: StorageEngine
     gate: Gate
     gated_url: str
 
@@ -142,7 +142,7 @@ async def stalled(world: World, count: int = 1) -> list[Job]:
     return jobs
 
 
-async def consistent(storage: Storage, job: Job) -> None:
+async def consistent(storage: StorageEngine, job: Job) -> None:
     """The stats count ``job`` once, under its status: no index holds it twice."""
     stats = await storage.stats()
     assert stats.count(job.status) == 1

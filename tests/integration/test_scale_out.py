@@ -29,7 +29,15 @@ from pathlib import Path
 import pytest
 from scale_handlers import JOB_TYPE, RECORDS_ENV
 
-from relayarr.jobqueue import Job, JobQuery, JobQueue, JobSpec, JobStatus, Storage, open_storage
+from relayarr.jobqueue import (
+    Job,
+    JobQuery,
+    JobQueue,
+    JobSpec,
+    JobStatus,
+    StorageEngine,
+    open_storage,
+)
 from servers import postgres_server, redis_server
 
 pytestmark = pytest.mark.slow
@@ -195,7 +203,7 @@ def overlaps(runs: list[Execution]) -> list[str]:
     return found
 
 
-async def every_job(storage: Storage) -> list[Job]:
+async def every_job(storage: StorageEngine) -> list[Job]:
     """Every job, active or historical, paging newest first."""
     jobs: list[Job] = []
     query = JobQuery(limit=1000)

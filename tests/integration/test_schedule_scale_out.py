@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from relayarr.jobqueue import Job, JobQuery, JobStatus, Storage, open_storage
+from relayarr.jobqueue import Job, JobQuery, JobStatus, StorageEngine, open_storage
 from relayarr.pipeline import RECONCILE
 from serve_process import relayarr_command
 from servers import postgres_server, redis_server
@@ -87,7 +87,7 @@ def spawn(tmp: Path, env: dict[str, str], n: int) -> tuple[subprocess.Popen[byte
     return process, log
 
 
-async def reconciles(storage: Storage) -> list[Job]:
+async def reconciles(storage: StorageEngine) -> list[Job]:
     page = await storage.list(JobQuery(types=(RECONCILE,), limit=1000))
     return sorted(page.jobs, key=lambda job: job.id)
 

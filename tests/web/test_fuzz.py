@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 
 from relayarr.app import build_queue
 from relayarr.config import ServerSettings, Settings
-from relayarr.jobqueue import Storage, open_storage
+from relayarr.jobqueue import StorageEngine, open_storage
 from relayarr.web import create_app
 from web.conftest import KEY, SMALL_LIMIT
 from web.fuzz import API_PATHS, WEBHOOK_PATHS, FuzzRequest, check_answer, requests
@@ -28,7 +28,7 @@ from web.fuzz import API_PATHS, WEBHOOK_PATHS, FuzzRequest, check_answer, reques
 @dataclass
 class Running:
     runner: asyncio.Runner
-    storage: Storage
+    storage: StorageEngine
     client: httpx.AsyncClient
 
     def count(self) -> int:

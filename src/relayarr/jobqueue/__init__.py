@@ -54,6 +54,7 @@ from relayarr.jobqueue.queue import JobQueue
 from relayarr.jobqueue.storage import (
     BreakerStore,
     Capabilities,
+    JobAdmin,
     Storage,
     StorageEngine,
     open_storage,
@@ -81,6 +82,7 @@ __all__ = [
     "JSONObject",
     "JSONValue",
     "Job",
+    "JobAdmin",
     "JobContextFilter",
     "JobId",
     "JobNotFound",

@@ -61,27 +61,25 @@ class ChangeWatch(Protocol):
 
 @runtime_checkable
 class Storage(Protocol):
-    """Durable home of jobs: the verbs a queue and its workers use. Every method is atomic;
-    every write after a claim is fenced by the lease token.
+    """Durable home of jobs: the verbs a producer and its workers use. Every method is
+    atomic; every write after a claim is fenced by the lease token.
 
     Why each member is here:
 
     * ``add``, ``claim``, ``heartbeat``, ``complete``, ``fail``, ``release``: a job's life,
       from stored to leased to finished (or given back unrun).
-    * ``cancel``, ``retry``, ``reclaim``: moving a job from outside its run: by a user, or
-      by the sweeper rescuing what a lost worker held.
-    * ``get``, ``list``, ``stats``, ``prune``: looking at jobs and history, and trimming it.
+    * ``reclaim``: the sweeper rescuing what a lost worker held.
     * ``next_due``: how long an idle dispatcher may sleep before a delayed job is due.
     * ``lease_owners``: whose leases are held, so a starting worker rescues at once what a
       dead process on its machine left, instead of waiting out the leases.
     * ``watch_changes``: wake-ups from other processes, so a worker does not poll.
-    * ``ping``: whether the database answers now (health checks).
     * ``capabilities``, ``clock``: the real differences between engines, and the time every
-      stored time is read from; ``aclose``: give the connections back.
+      stored time is read from.
 
-    Beside it: circuit breakers in :class:`BreakerStore`, a shared event log in
-    :class:`EventLog`, receiving moved jobs in :class:`JobImport`; :class:`StorageEngine` is what
-    every engine is (Storage and BreakerStore, plus ``where`` and ``migrate``).
+    Beside it: looking at and steering jobs from outside their run in :class:`JobAdmin`,
+    circuit breakers in :class:`BreakerStore`, a shared event log in :class:`EventLog`,
+    receiving moved jobs in :class:`JobImport`. :class:`StorageEngine` is what every engine
+    is: Storage, JobAdmin and BreakerStore, plus what owning a database needs.
     """
 
     @property
@@ -129,15 +127,6 @@ class Storage(Protocol):
         ``note``, when given, becomes its last error (why it waits). Raises LeaseLost."""
         ...
 
-    async def cancel(self, job_id: JobId) -> Job:
-        """Move an active job (pending or processing) to history as cancelled; its lease, if
-        any, is void. Raises JobNotFound or InvalidTransition (already finished)."""
-        ...
-
-    async def retry(self, job_id: JobId) -> Job:
-        """Move a failed or cancelled job from history back to pending, attempts reset."""
-        ...
-
     async def reclaim(self, dead_owners: Sequence[str], max_rescues: int) -> list[Job]:
         """Rescue processing jobs whose lease expired or whose owner is known dead: back to
         pending with ``rescues + 1``; to history as failed when that would pass
@@ -148,6 +137,18 @@ class Storage(Protocol):
         """Distinct owners of current leases (to find dead local workers)."""
         ...
 
+    def watch_changes(self) -> ChangeWatch:
+        """A new watch for one waiting caller (a dispatcher, an event follower): work became
+        due or events were appended in another process. Each watch keeps its own place, so
+        one caller's wake-up is never used up by another's."""
+        ...
+
+
+@runtime_checkable
+class JobAdmin(Protocol):
+    """Looking at jobs and history and steering them from outside their run: what the
+    API, the dashboard and the CLI use, and no worker does."""
+
     async def get(self, job_id: JobId) -> Job:
         """The job, active or historical. Raises JobNotFound."""
         ...
@@ -157,6 +158,15 @@ class Storage(Protocol):
         ...
 
     async def stats(self) -> QueueStats: ...
+
+    async def cancel(self, job_id: JobId) -> Job:
+        """Move an active job (pending or processing) to history as cancelled; its lease, if
+        any, is void. Raises JobNotFound or InvalidTransition (already finished)."""
+        ...
+
+    async def retry(self, job_id: JobId) -> Job:
+        """Move a failed or cancelled job from history back to pending, attempts reset."""
+        ...
 
     async def prune(
         self,
@@ -169,18 +179,6 @@ class Storage(Protocol):
         """Delete history finished before ``older_than`` and/or beyond the newest ``keep``.
         Works in small batches so it never holds the database for long; returns rows deleted."""
         ...
-
-    def watch_changes(self) -> ChangeWatch:
-        """A new watch for one waiting caller (a dispatcher, an event follower): work became
-        due or events were appended in another process. Each watch keeps its own place, so
-        one caller's wake-up is never used up by another's."""
-        ...
-
-    async def ping(self) -> None:
-        """Return when the database answers a trivial query; raise StorageError when it
-        does not. Outages are waited out as for any read (the engine's retry option)."""
-
-    async def aclose(self) -> None: ...
 
 
 @runtime_checkable
@@ -201,10 +199,11 @@ class BreakerStore(Protocol):
 
 
 @runtime_checkable
-class StorageEngine(Storage, BreakerStore, Protocol):
-    """What every engine is, and :func:`open_storage` returns: :class:`Storage` and
-    :class:`BreakerStore`, plus what the tools that open a database need (a printable name
-    for messages, and the schema), which no worker uses."""
+class StorageEngine(Storage, JobAdmin, BreakerStore, Protocol):
+    """What every engine is, and :func:`open_storage` returns: :class:`Storage`,
+    :class:`JobAdmin` and :class:`BreakerStore`, plus what owning a database needs (a
+    printable name for messages, the schema, a health check, closing), which no worker
+    uses."""
 
     @property
     def where(self) -> str:
@@ -213,6 +212,12 @@ class StorageEngine(Storage, BreakerStore, Protocol):
 
     async def migrate(self) -> None:
         """Create or upgrade the schema; idempotent."""
+
+    async def ping(self) -> None:
+        """Return when the database answers a trivial query; raise StorageError when it
+        does not. Outages are waited out as for any read (the engine's retry option)."""
+
+    async def aclose(self) -> None: ...
 
 
 @runtime_checkable
@@ -292,6 +297,7 @@ __all__ = [
     "Capabilities",
     "ChangeWatch",
     "EventLog",
+    "JobAdmin",
     "JobImport",
     "ProgressCallback",
     "Storage",

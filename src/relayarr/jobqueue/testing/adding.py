@@ -8,7 +8,7 @@ import pytest
 
 from relayarr.jobqueue.clock import FakeClock
 from relayarr.jobqueue.models import Job, JobStatus
-from relayarr.jobqueue.storage import Storage
+from relayarr.jobqueue.storage import StorageEngine
 from relayarr.jobqueue.testing.base import (
     LEASE,
     START,
@@ -26,7 +26,7 @@ class AddingContract(ContractBase):
     """add(): every field survives, batches are ordered and atomic, unique keys hold."""
 
     async def test_add_then_get_roundtrips_every_field(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         parent = await self.add_job(storage)
         clock.advance(1)
@@ -62,14 +62,14 @@ class AddingContract(ContractBase):
         assert await storage.get(job.id) == expected
 
     async def test_add_with_explicit_run_at_keeps_it(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         job = await self.add_job(storage, run_at=at(START + 100.25))
         assert job.run_at == at(START + 100.25)
         assert (await storage.get(job.id)).run_at == at(START + 100.25)
 
     async def test_add_batch_returns_one_result_per_job_in_order(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         """Ids grow with insertion order: claim order and newest-first listing rely on it."""
         added = await storage.add([new_job(clock, TYPE_A, {"n": n}) for n in range(5)])
@@ -81,12 +81,12 @@ class AddingContract(ContractBase):
         assert later.id > ids[-1]
         assert sorted(await self.ids(storage)) == [*ids, later.id]
 
-    async def test_add_empty_batch_stores_nothing(self, storage: Storage) -> None:
+    async def test_add_empty_batch_stores_nothing(self, storage: StorageEngine) -> None:
         assert await storage.add([]) == []
         assert await self.ids(storage) == []
 
     async def test_add_batch_is_seen_whole_or_not_at_all(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         """A batch is one transaction: an observer on another handle never sees half of it."""
         size = 2_000
@@ -106,7 +106,7 @@ class AddingContract(ContractBase):
     # -- unique keys ---------------------------------------------------------------------
 
     async def test_unique_key_returns_existing_job_and_inserts_nothing(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         first = await self.add_job(storage, payload={"v": 1}, unique_key="k")
         clock.advance(1)
@@ -119,7 +119,7 @@ class AddingContract(ContractBase):
         assert await self.ids(storage) == [first.id]
 
     async def test_unique_key_held_by_processing_job(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         first = await self.add_job(storage, unique_key="k")
         claimed = await self.claim_one(storage)
@@ -130,7 +130,7 @@ class AddingContract(ContractBase):
         assert await storage.get(first.id) == claimed
 
     async def test_unique_key_is_global_across_types(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         """DESIGN: "at most one active job per key", so the key is not scoped by type."""
         first = await self.add_job(storage, TYPE_A, unique_key="k")
@@ -139,7 +139,9 @@ class AddingContract(ContractBase):
         assert again.job.id == first.id
         assert again.job.type == TYPE_A
 
-    async def test_unique_key_twice_in_one_batch(self, storage: Storage, clock: FakeClock) -> None:
+    async def test_unique_key_twice_in_one_batch(
+        self, storage: StorageEngine, clock: FakeClock
+    ) -> None:
         added = await storage.add(
             [new_job(clock, TYPE_A, {"n": 1}, unique_key="k"), new_job(clock, unique_key="k")]
         )
@@ -149,7 +151,7 @@ class AddingContract(ContractBase):
         assert await self.ids(storage) == [added[0].job.id]
 
     async def test_debounce_pushes_run_at_later_never_earlier(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         first = await self.add_job(storage, unique_key="k", delay=5)
         clock.advance(2)
@@ -168,7 +170,7 @@ class AddingContract(ContractBase):
         assert [job.id for job in await storage.claim("worker-1", [TYPE_A], 1, LEASE)] == [first.id]
 
     async def test_debounce_of_a_job_added_earlier_in_the_same_batch(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         """The second spec pushes back the job the first one made: due now, it must stop
         being due (an engine that writes a batch's indexes at its end must not lose that)."""
@@ -188,7 +190,7 @@ class AddingContract(ContractBase):
 
     @pytest.mark.parametrize("finish", FINISHERS)
     async def test_unique_key_is_free_once_the_job_leaves_the_active_table(
-        self, storage: Storage, clock: FakeClock, finish: str
+        self, storage: StorageEngine, clock: FakeClock, finish: str
     ) -> None:
         first = await self.add_job(storage, unique_key="k")
         if finish == "cancel":

@@ -24,7 +24,7 @@ from relayarr.jobqueue.models import (
     Page,
     to_datetime,
 )
-from relayarr.jobqueue.storage import Storage, StorageEngine
+from relayarr.jobqueue.storage import StorageEngine
 
 START = 1_700_000_000.0
 """Where every test's fake clock starts: a whole number, so sums of whole seconds stay exact."""
@@ -106,7 +106,7 @@ class ContractBase(abc.ABC):
 
     @staticmethod
     async def add_job(
-        storage: Storage,
+        storage: StorageEngine,
         job_type: str = TYPE_A,
         payload: Mapping[str, object] | None = None,
         **options: Unpack[JobOptions],
@@ -119,7 +119,7 @@ class ContractBase(abc.ABC):
     @classmethod
     async def make_job_in(
         cls,
-        storage: Storage,
+        storage: StorageEngine,
         status: JobStatus,
         job_type: str = TYPE_A,
         **options: Unpack[JobOptions],
@@ -143,7 +143,7 @@ class ContractBase(abc.ABC):
 
     @staticmethod
     async def claim_one(
-        storage: Storage,
+        storage: StorageEngine,
         owner: str = "worker-1",
         types: Sequence[str] = TYPES,
         lease_seconds: float = LEASE,
@@ -154,7 +154,7 @@ class ContractBase(abc.ABC):
         return claimed[0]
 
     @staticmethod
-    async def list_all(storage: Storage, query: JobQuery | None = None) -> list[Job]:
+    async def list_all(storage: StorageEngine, query: JobQuery | None = None) -> list[Job]:
         """Every job matching ``query``, following cursors to the end."""
         query = query or JobQuery(limit=100)
         jobs: list[Job] = []
@@ -177,6 +177,6 @@ class ContractBase(abc.ABC):
         raise AssertionError("paging never ended: next_cursor kept coming")
 
     @classmethod
-    async def ids(cls, storage: Storage, *statuses: JobStatus) -> list[JobId]:
+    async def ids(cls, storage: StorageEngine, *statuses: JobStatus) -> list[JobId]:
         """Ids of the jobs with these statuses (all jobs when none given), newest first."""
         return [job.id for job in await cls.list_all(storage, JobQuery(statuses=statuses))]

@@ -7,7 +7,7 @@ from collections import Counter
 
 from relayarr.jobqueue.clock import FakeClock
 from relayarr.jobqueue.models import Job, JobId, JobStatus
-from relayarr.jobqueue.storage import Storage
+from relayarr.jobqueue.storage import StorageEngine
 from relayarr.jobqueue.testing.base import (
     LEASE,
     START,
@@ -23,7 +23,7 @@ from relayarr.jobqueue.testing.base import (
 class ClaimingContract(ContractBase):
     """claim(), next_due() and lease_owners()."""
 
-    async def _order_fixture(self, storage: Storage) -> list[JobId]:
+    async def _order_fixture(self, storage: StorageEngine) -> list[JobId]:
         """Jobs whose claim order exercises every tie-break; returns the expected order."""
         j1 = await self.add_job(storage, priority=5)
         j2 = await self.add_job(storage, priority=1)
@@ -33,23 +33,25 @@ class ClaimingContract(ContractBase):
         j6 = await self.add_job(storage, priority=9, run_at=at(START - 1000))
         return [j5.id, j2.id, j3.id, j1.id, j4.id, j6.id]
 
-    async def test_claim_order_is_priority_then_run_at_then_id(self, storage: Storage) -> None:
+    async def test_claim_order_is_priority_then_run_at_then_id(
+        self, storage: StorageEngine
+    ) -> None:
         expected = await self._order_fixture(storage)
         order = [(await self.claim_one(storage)).id for _ in expected]
         assert order == expected
         assert await storage.claim("worker-1", TYPES, 10, LEASE) == []
 
-    async def test_batch_claim_returns_jobs_in_claim_order(self, storage: Storage) -> None:
+    async def test_batch_claim_returns_jobs_in_claim_order(self, storage: StorageEngine) -> None:
         """Stricter reading of the Protocol: the returned list is itself in claim order."""
         expected = await self._order_fixture(storage)
         claimed = await storage.claim("worker-1", TYPES, 4, LEASE)
         assert [job.id for job in claimed] == expected[:4]
 
-    async def test_claim_on_empty_storage_returns_nothing(self, storage: Storage) -> None:
+    async def test_claim_on_empty_storage_returns_nothing(self, storage: StorageEngine) -> None:
         assert await storage.claim("worker-1", TYPES, 10, LEASE) == []
 
     async def test_delayed_job_is_claimed_once_due_and_not_before(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         """Due means run_at <= now: a job due exactly now is claimable, like an undelayed one."""
         job = await self.add_job(storage, delay=10)
@@ -60,13 +62,13 @@ class ClaimingContract(ContractBase):
         assert (await self.claim_one(storage)).id == job.id
 
     async def test_undue_job_does_not_block_due_jobs_behind_it(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         await self.add_job(storage, priority=1, delay=60)
         due = await self.add_job(storage, priority=9)
         assert [job.id for job in await storage.claim("worker-1", TYPES, 10, LEASE)] == [due.id]
 
-    async def test_claim_filters_by_type_and_respects_limit(self, storage: Storage) -> None:
+    async def test_claim_filters_by_type_and_respects_limit(self, storage: StorageEngine) -> None:
         a_ids = [(await self.add_job(storage, TYPE_A)).id for _ in range(3)]
         b_ids = [(await self.add_job(storage, TYPE_B)).id for _ in range(2)]
         only_b = await storage.claim("worker-1", [TYPE_B], 10, LEASE)
@@ -77,7 +79,7 @@ class ClaimingContract(ContractBase):
         rest = await storage.claim("worker-1", [TYPE_A, TYPE_B], 5, LEASE)
         assert [job.id for job in rest] == a_ids[2:]
 
-    async def test_claim_takes_a_lease(self, storage: Storage, clock: FakeClock) -> None:
+    async def test_claim_takes_a_lease(self, storage: StorageEngine, clock: FakeClock) -> None:
         added = await self.add_job(storage, max_attempts=4)
         other = await self.add_job(storage)
         clock.advance(5)
@@ -104,7 +106,7 @@ class ClaimingContract(ContractBase):
         assert await self.ids(storage, JobStatus.PENDING) == []
 
     async def test_concurrent_claimers_never_share_a_job(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         """Many tasks on two handles claim at once: every job is claimed exactly once."""
         total = 120
@@ -132,7 +134,7 @@ class ClaimingContract(ContractBase):
         assert len(await self.ids(storage, JobStatus.PROCESSING)) == total
 
     async def test_next_due_reports_the_earliest_pending_run_at(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         assert await storage.next_due(TYPES) is None
         await self.add_job(storage, TYPE_A, delay=20)
@@ -147,7 +149,7 @@ class ClaimingContract(ContractBase):
         assert await storage.next_due(TYPES) == START + 20, "an overdue job reports its run_at"
 
     async def test_lease_owners_lists_current_owners(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         assert await storage.lease_owners() == []
         for _ in range(3):

@@ -7,7 +7,7 @@ import pytest
 from relayarr.jobqueue.clock import FakeClock
 from relayarr.jobqueue.errors import InvalidTransition, JobNotFound
 from relayarr.jobqueue.models import Job, JobId, JobQuery, JobStatus, Page, TypeStats
-from relayarr.jobqueue.storage import Storage
+from relayarr.jobqueue.storage import StorageEngine
 from relayarr.jobqueue.testing.base import START, TYPE_A, TYPE_B, ContractBase
 
 PENDING, PROCESSING = JobStatus.PENDING, JobStatus.PROCESSING
@@ -22,7 +22,7 @@ class HistoryContract(ContractBase):
     """list(), stats() and prune()."""
 
     async def finish_at(
-        self, storage: Storage, clock: FakeClock, when: float, status: JobStatus = COMPLETED
+        self, storage: StorageEngine, clock: FakeClock, when: float, status: JobStatus = COMPLETED
     ) -> Job:
         """A job that reaches ``status`` (a history status) at epoch ``when``."""
         clock.set(when)
@@ -30,10 +30,10 @@ class HistoryContract(ContractBase):
 
     # -- list ----------------------------------------------------------------------------
 
-    async def test_list_of_empty_storage(self, storage: Storage) -> None:
+    async def test_list_of_empty_storage(self, storage: StorageEngine) -> None:
         assert await storage.list(JobQuery()) == Page(jobs=[], next_cursor=None)
 
-    async def test_list_filters_by_status_type_parent_and_key(self, storage: Storage) -> None:
+    async def test_list_filters_by_status_type_parent_and_key(self, storage: StorageEngine) -> None:
         processing = await self.make_job_in(storage, PROCESSING, TYPE_A)
         completed = await self.make_job_in(storage, COMPLETED, TYPE_B)
         failed = await self.make_job_in(storage, FAILED, TYPE_A)
@@ -68,7 +68,7 @@ class HistoryContract(ContractBase):
             assert listed_by_id[job.id] == await storage.get(job.id)
 
     async def test_keyset_paging_covers_every_job_once_newest_first(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         jobs = [await self.add_job(storage, (TYPE_A, TYPE_B)[n % 2]) for n in range(23)]
         for _ in range(5):
@@ -91,7 +91,7 @@ class HistoryContract(ContractBase):
                 cursor = page.next_cursor
             assert seen == expected
 
-    async def test_last_page_has_no_cursor(self, storage: Storage) -> None:
+    async def test_last_page_has_no_cursor(self, storage: StorageEngine) -> None:
         """Stricter reading: next_cursor is None exactly when nothing more matches, even
         when the last page is full, so a caller never fetches an empty page."""
         jobs = [await self.add_job(storage) for _ in range(10)]
@@ -105,7 +105,9 @@ class HistoryContract(ContractBase):
         assert len(everything.jobs) == 10
         assert everything.next_cursor is None
 
-    async def test_paging_is_stable_while_jobs_move_to_history(self, storage: Storage) -> None:
+    async def test_paging_is_stable_while_jobs_move_to_history(
+        self, storage: StorageEngine
+    ) -> None:
         """Ids never change, so a job finishing between two pages is listed exactly once."""
         jobs = [await self.add_job(storage) for _ in range(12)]
         seen: list[JobId] = []
@@ -123,7 +125,7 @@ class HistoryContract(ContractBase):
 
     # -- stats ---------------------------------------------------------------------------
 
-    async def test_stats_count_by_type_and_status(self, storage: Storage) -> None:
+    async def test_stats_count_by_type_and_status(self, storage: StorageEngine) -> None:
         await self.make_job_in(storage, PROCESSING, TYPE_A)
         await self.make_job_in(storage, FAILED, TYPE_A)
         await self.make_job_in(storage, COMPLETED, TYPE_B)
@@ -139,14 +141,14 @@ class HistoryContract(ContractBase):
         assert stats.count(PENDING) == 3
         assert stats.count(CANCELLED) == 1
 
-    async def test_stats_of_empty_storage(self, storage: Storage) -> None:
+    async def test_stats_of_empty_storage(self, storage: StorageEngine) -> None:
         stats = await storage.stats()
         assert dict(stats.by_type) == {}
         assert stats.oldest_pending_age is None
         assert stats.finished_last_minute == 0
 
     async def test_oldest_pending_age_counts_only_due_jobs(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         await self.add_job(storage, TYPE_A)
         clock.advance(10)
@@ -157,7 +159,7 @@ class HistoryContract(ContractBase):
         assert (await storage.stats()).oldest_pending_age is None, "the rest is not due yet"
 
     async def test_finished_last_minute_uses_the_clock(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         """Finished means moved to history (completed, failed or cancelled) in the last 60 s."""
         await self.finish_at(storage, clock, START, COMPLETED)
@@ -172,7 +174,7 @@ class HistoryContract(ContractBase):
 
     # -- prune ---------------------------------------------------------------------------
 
-    async def test_prune_by_age(self, storage: Storage, clock: FakeClock) -> None:
+    async def test_prune_by_age(self, storage: StorageEngine, clock: FakeClock) -> None:
         old = await self.finish_at(storage, clock, START + 10)
         older = await self.finish_at(storage, clock, START + 20, FAILED)
         recent = await self.finish_at(storage, clock, START + 30, CANCELLED)
@@ -183,14 +185,14 @@ class HistoryContract(ContractBase):
                 await storage.get(gone.id)
         assert await storage.prune(older_than=START + 25) == 0
 
-    async def test_prune_keeps_the_newest(self, storage: Storage, clock: FakeClock) -> None:
+    async def test_prune_keeps_the_newest(self, storage: StorageEngine, clock: FakeClock) -> None:
         jobs = [await self.finish_at(storage, clock, START + 10 * n) for n in range(5)]
         assert await storage.prune(keep=2) == 3
         assert await self.ids(storage) == newest_first(*jobs[-2:])
         assert await storage.prune(keep=2) == 0
 
     async def test_prune_keeps_the_last_finished_ties_by_id(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         """``keep`` counts by finish time, not by id (a job added first may finish last);
         of jobs that finished at the same instant the higher ids are the newer."""
@@ -202,7 +204,7 @@ class HistoryContract(ContractBase):
         assert early.id not in await self.ids(storage)
 
     async def test_prune_keeps_the_newest_of_the_given_statuses(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         old_failure = await self.finish_at(storage, clock, START + 1, FAILED)
         completed = await self.finish_at(storage, clock, START + 2, COMPLETED)
@@ -211,7 +213,9 @@ class HistoryContract(ContractBase):
         assert await self.ids(storage) == newest_first(completed, new_failure)
         assert old_failure.id not in await self.ids(storage)
 
-    async def test_prune_only_the_given_statuses(self, storage: Storage, clock: FakeClock) -> None:
+    async def test_prune_only_the_given_statuses(
+        self, storage: StorageEngine, clock: FakeClock
+    ) -> None:
         completed = await self.finish_at(storage, clock, START + 1, COMPLETED)
         await self.finish_at(storage, clock, START + 2, FAILED)
         cancelled = await self.finish_at(storage, clock, START + 3, CANCELLED)
@@ -219,7 +223,7 @@ class HistoryContract(ContractBase):
         assert await storage.prune(older_than=START + 100, statuses=[FAILED]) == 2
         assert await self.ids(storage) == newest_first(completed, cancelled)
 
-    async def test_prune_reports_progress(self, storage: Storage, clock: FakeClock) -> None:
+    async def test_prune_reports_progress(self, storage: StorageEngine, clock: FakeClock) -> None:
         """Progress reports are rows deleted: either running totals or per-batch counts."""
         for n in range(7):
             await self.finish_at(storage, clock, START + n)
@@ -231,7 +235,7 @@ class HistoryContract(ContractBase):
         assert await self.ids(storage) == []
 
     async def test_prune_never_touches_active_jobs(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         processing = await self.make_job_in(storage, PROCESSING)
         await self.finish_at(storage, clock, START + 1)
@@ -243,7 +247,7 @@ class HistoryContract(ContractBase):
         assert await storage.get(processing.id) == processing
 
     async def test_prune_refuses_bad_arguments_and_deletes_nothing(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         """A negative ``keep`` is a ValueError; an active status is InvalidTransition (active
         jobs are never pruned), checked before anything is deleted."""

@@ -7,14 +7,14 @@ import pytest
 from relayarr.jobqueue.clock import FakeClock
 from relayarr.jobqueue.errors import JobNotFound, LeaseLost
 from relayarr.jobqueue.models import JobId, JobStatus, Lease
-from relayarr.jobqueue.storage import Storage
+from relayarr.jobqueue.storage import StorageEngine
 from relayarr.jobqueue.testing.base import LEASE, START, TYPE_B, TYPES, ContractBase, at, new_job
 
 FENCED_WRITES = ("heartbeat", "complete", "fail-retry", "fail-final", "release")
 """Every write that takes a lease; each must be refused without the current token."""
 
 
-async def fenced_write(storage: Storage, write: str, lease: Lease) -> object:
+async def fenced_write(storage: StorageEngine, write: str, lease: Lease) -> object:
     """Perform one of :data:`FENCED_WRITES` with ``lease``."""
     now = storage.clock.now()
     if write == "heartbeat":
@@ -33,7 +33,9 @@ async def fenced_write(storage: Storage, write: str, lease: Lease) -> object:
 class LeaseContract(ContractBase):
     """Only the current lease holder writes; dead and expired leases are rescued, then fail."""
 
-    async def test_heartbeat_extends_the_lease(self, storage: Storage, clock: FakeClock) -> None:
+    async def test_heartbeat_extends_the_lease(
+        self, storage: StorageEngine, clock: FakeClock
+    ) -> None:
         job = await self.add_job(storage)
         claimed = await self.claim_one(storage)
         clock.advance(20)
@@ -50,7 +52,7 @@ class LeaseContract(ContractBase):
 
     @pytest.mark.parametrize("write", FENCED_WRITES)
     async def test_wrong_token_is_refused_and_changes_nothing(
-        self, storage: Storage, write: str
+        self, storage: StorageEngine, write: str
     ) -> None:
         await self.add_job(storage)
         claimed = await self.claim_one(storage)
@@ -63,7 +65,7 @@ class LeaseContract(ContractBase):
 
     @pytest.mark.parametrize("write", FENCED_WRITES)
     async def test_stale_token_after_takeover_is_refused(
-        self, storage: Storage, clock: FakeClock, write: str
+        self, storage: StorageEngine, clock: FakeClock, write: str
     ) -> None:
         await self.add_job(storage)
         first = await self.claim_one(storage, owner="worker-1")
@@ -82,7 +84,7 @@ class LeaseContract(ContractBase):
 
     @pytest.mark.parametrize("write", FENCED_WRITES)
     async def test_expired_lease_is_refused_even_before_reclaim(
-        self, storage: Storage, clock: FakeClock, write: str
+        self, storage: StorageEngine, clock: FakeClock, write: str
     ) -> None:
         """LeaseLost means the lease "expired or was taken over": an expired lease no longer
         writes, even while nobody has reclaimed the job yet (stricter reading, documented)."""
@@ -95,14 +97,16 @@ class LeaseContract(ContractBase):
         assert await self.list_all(storage) == before
 
     @pytest.mark.parametrize("write", FENCED_WRITES)
-    async def test_lease_on_unknown_job_is_refused(self, storage: Storage, write: str) -> None:
+    async def test_lease_on_unknown_job_is_refused(
+        self, storage: StorageEngine, write: str
+    ) -> None:
         with pytest.raises((LeaseLost, JobNotFound)):
             await fenced_write(storage, write, Lease(JobId(987_654_321), "no-such-lease"))
         assert await self.list_all(storage) == []
 
     @pytest.mark.parametrize("write", FENCED_WRITES)
     async def test_lease_of_a_pending_job_is_refused(
-        self, storage: Storage, clock: FakeClock, write: str
+        self, storage: StorageEngine, clock: FakeClock, write: str
     ) -> None:
         """A lease given up by release() is void: the job is pending and nobody holds it."""
         await self.add_job(storage)
@@ -115,7 +119,9 @@ class LeaseContract(ContractBase):
 
     # -- reclaim -------------------------------------------------------------------------
 
-    async def test_reclaim_rescues_expired_leases(self, storage: Storage, clock: FakeClock) -> None:
+    async def test_reclaim_rescues_expired_leases(
+        self, storage: StorageEngine, clock: FakeClock
+    ) -> None:
         """A rescued job is pending and due again; the attempt it was on still counts."""
         job = await self.add_job(storage)
         claimed = await self.claim_one(storage)
@@ -142,7 +148,7 @@ class LeaseContract(ContractBase):
         assert again.lease_token != claimed.lease_token
 
     async def test_reclaim_of_dead_owner_leaves_live_leases_alone(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         for _ in range(3):
             await self.add_job(storage)
@@ -162,7 +168,7 @@ class LeaseContract(ContractBase):
 
     @pytest.mark.parametrize("max_rescues", [0, 2])
     async def test_job_rescued_too_often_fails_as_poison(
-        self, storage: Storage, clock: FakeClock, max_rescues: int
+        self, storage: StorageEngine, clock: FakeClock, max_rescues: int
     ) -> None:
         """A job may be rescued ``max_rescues`` times; the rescue that would exceed that
         fails it into history instead, with a last_error that says why."""
@@ -186,7 +192,7 @@ class LeaseContract(ContractBase):
         assert await storage.claim("worker-1", TYPES, 1, LEASE) == []
 
     async def test_rescue_of_the_last_allowed_attempt_fails_the_job(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         """The lost run counted as an attempt; when it was the last one allowed, running the
         job again would exceed max_attempts, so the rescue fails it into history instead."""

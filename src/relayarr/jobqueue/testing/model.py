@@ -6,7 +6,7 @@ also needs Hypothesis. An engine binds one hook, :meth:`StorageMachine.storage_f
     def test_my_engine_behaves_like_the_model() -> None:
         class MyEngine(StorageMachine):
             @asynccontextmanager
-            async def storage_for(self, clock: Clock) -> AsyncIterator[Storage]:
+            async def storage_for(self, clock: Clock) -> AsyncIterator[StorageEngine]:
                 storage = await open_storage(fresh_url(), clock=clock)
                 try:
                     yield storage
@@ -55,7 +55,7 @@ from relayarr.jobqueue.models import (
     NewJob,
     TypeStats,
 )
-from relayarr.jobqueue.storage import Storage
+from relayarr.jobqueue.storage import StorageEngine
 from relayarr.jobqueue.testing.base import LEASE, START, TYPE_A, TYPE_B, TYPES, ContractBase
 from relayarr.jobqueue.testing.leases import FENCED_WRITES, fenced_write
 
@@ -89,7 +89,7 @@ class ModelJob:
 class StorageMachine(RuleBasedStateMachine):
     """One engine, one fresh database per example, one private event loop."""
 
-    def storage_for(self, clock: Clock) -> AbstractAsyncContextManager[Storage]:
+    def storage_for(self, clock: Clock) -> AbstractAsyncContextManager[StorageEngine]:
         """A migrated handle on a fresh, empty database of the engine under test, on
         ``clock``; leaving the context closes the handle and drops the database."""
         raise NotImplementedError("bind the engine in a subclass")
@@ -102,7 +102,7 @@ class StorageMachine(RuleBasedStateMachine):
         self.void: list[Lease] = []
         self.opened = self.storage_for(self.clock)
         try:
-            self.storage: Storage = self.run(self.opened.__aenter__())
+            self.storage: StorageEngine = self.run(self.opened.__aenter__())
         except BaseException:
             self.loop.close()
             raise

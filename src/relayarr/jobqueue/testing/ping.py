@@ -10,20 +10,20 @@ import pytest
 
 from relayarr.jobqueue.clock import FakeClock
 from relayarr.jobqueue.errors import StorageError
-from relayarr.jobqueue.storage import Storage
+from relayarr.jobqueue.storage import StorageEngine
 from relayarr.jobqueue.testing.base import ContractBase
 
 
 class PingContract(ContractBase):
     """ping()."""
 
-    async def test_ping_returns_on_an_open_handle(self, storage: Storage) -> None:
+    async def test_ping_returns_on_an_open_handle(self, storage: StorageEngine) -> None:
         await storage.ping()
         await self.add_job(storage)
         await storage.ping()
 
     async def test_ping_on_a_closed_handle_raises_storage_error(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         other = await self.another_handle(clock)
         await other.ping()

@@ -7,7 +7,7 @@ import pytest
 from relayarr.jobqueue.clock import FakeClock
 from relayarr.jobqueue.errors import InvalidTransition, JobNotFound, LeaseLost
 from relayarr.jobqueue.models import JobId, JobQuery, JobStatus, Lease
-from relayarr.jobqueue.storage import Storage
+from relayarr.jobqueue.storage import StorageEngine
 from relayarr.jobqueue.testing.base import (
     LEASE,
     START,
@@ -30,7 +30,7 @@ class TransitionContract(ContractBase):
     # -- complete ------------------------------------------------------------------------
 
     async def test_complete_moves_the_job_to_history(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         job = await self.add_job(storage, payload={"path": "/m"})
         claimed = await self.claim_one(storage)
@@ -50,7 +50,7 @@ class TransitionContract(ContractBase):
         assert await storage.lease_owners() == []
         assert await storage.claim("worker-1", TYPES, 10, LEASE) == []
 
-    async def test_complete_without_result_stores_none(self, storage: Storage) -> None:
+    async def test_complete_without_result_stores_none(self, storage: StorageEngine) -> None:
         await self.add_job(storage)
         claimed = await self.claim_one(storage)
         done, _ = await storage.complete(claimed.lease, None)
@@ -58,7 +58,7 @@ class TransitionContract(ContractBase):
         assert (await storage.get(done.id)).result is None
 
     async def test_complete_adds_follow_ups_with_parent(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         busy = await self.add_job(storage, TYPE_B, unique_key="busy")
         parent = await self.claim_one(storage, types=[TYPE_B])
@@ -87,7 +87,7 @@ class TransitionContract(ContractBase):
         assert [job.id for job in children] == [child.id]
 
     async def test_refused_complete_adds_no_follow_ups(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         await self.add_job(storage)
         claimed = await self.claim_one(storage)
@@ -96,7 +96,7 @@ class TransitionContract(ContractBase):
             await storage.complete(Lease(claimed.id, "forged"), None, [new_job(clock, TYPE_B)])
         assert await self.list_all(storage) == before
 
-    async def test_complete_twice_is_refused(self, storage: Storage) -> None:
+    async def test_complete_twice_is_refused(self, storage: StorageEngine) -> None:
         await self.add_job(storage)
         claimed = await self.claim_one(storage)
         done, _ = await storage.complete(claimed.lease, '{"n":1}')
@@ -107,7 +107,7 @@ class TransitionContract(ContractBase):
     # -- fail and release ----------------------------------------------------------------
 
     async def test_fail_with_retry_at_returns_the_job_to_pending(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         job = await self.add_job(storage)
         claimed = await self.claim_one(storage)
@@ -135,7 +135,7 @@ class TransitionContract(ContractBase):
         assert (again.id, again.attempts, again.last_error) == (job.id, 2, "player busy")
 
     async def test_fail_without_retry_moves_the_job_to_history(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         job = await self.add_job(storage)
         claimed = await self.claim_one(storage)
@@ -150,7 +150,9 @@ class TransitionContract(ContractBase):
         assert await self.ids(storage, *ACTIVE) == []
         assert await self.ids(storage, JobStatus.FAILED) == [job.id]
 
-    async def test_release_returns_the_job_unrun(self, storage: Storage, clock: FakeClock) -> None:
+    async def test_release_returns_the_job_unrun(
+        self, storage: StorageEngine, clock: FakeClock
+    ) -> None:
         job = await self.add_job(storage, delay=5)
         clock.advance(10)
         claimed = await self.claim_one(storage)
@@ -169,7 +171,7 @@ class TransitionContract(ContractBase):
         assert (again.id, again.attempts) == (job.id, 1)
 
     async def test_release_for_later_waits_with_its_note(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         job = await self.add_job(storage)
         claimed = await self.claim_one(storage)
@@ -190,7 +192,7 @@ class TransitionContract(ContractBase):
 
     # -- cancel --------------------------------------------------------------------------
 
-    async def test_cancel_pending_job(self, storage: Storage, clock: FakeClock) -> None:
+    async def test_cancel_pending_job(self, storage: StorageEngine, clock: FakeClock) -> None:
         job = await self.add_job(storage)
         clock.advance(7)
         cancelled = await storage.cancel(job.id)
@@ -203,7 +205,7 @@ class TransitionContract(ContractBase):
         assert await storage.claim("worker-1", TYPES, 1, LEASE) == []
 
     async def test_cancel_processing_job_voids_its_lease(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         await self.add_job(storage)
         claimed = await self.claim_one(storage)
@@ -221,14 +223,14 @@ class TransitionContract(ContractBase):
 
     @pytest.mark.parametrize("status", HISTORY)
     async def test_cancel_finished_job_is_refused(
-        self, storage: Storage, status: JobStatus
+        self, storage: StorageEngine, status: JobStatus
     ) -> None:
         job = await self.make_job_in(storage, status)
         with pytest.raises(InvalidTransition):
             await storage.cancel(job.id)
         assert await storage.get(job.id) == job
 
-    async def test_unknown_ids_raise_job_not_found(self, storage: Storage) -> None:
+    async def test_unknown_ids_raise_job_not_found(self, storage: StorageEngine) -> None:
         with pytest.raises(JobNotFound):
             await storage.get(UNKNOWN)
         with pytest.raises(JobNotFound):
@@ -240,7 +242,7 @@ class TransitionContract(ContractBase):
 
     @pytest.mark.parametrize("status", [JobStatus.FAILED, JobStatus.CANCELLED])
     async def test_retry_brings_a_finished_job_back(
-        self, storage: Storage, clock: FakeClock, status: JobStatus
+        self, storage: StorageEngine, clock: FakeClock, status: JobStatus
     ) -> None:
         """The same job (same id) is pending again and due now, with a fresh start: attempts
         and rescues back to 0 (a poison job retried by hand gets a real second chance)."""
@@ -261,14 +263,14 @@ class TransitionContract(ContractBase):
 
     @pytest.mark.parametrize("status", [*ACTIVE, JobStatus.COMPLETED])
     async def test_retry_of_a_job_that_did_not_fail_is_refused(
-        self, storage: Storage, status: JobStatus
+        self, storage: StorageEngine, status: JobStatus
     ) -> None:
         job = await self.make_job_in(storage, status)
         with pytest.raises(InvalidTransition):
             await storage.retry(job.id)
         assert await storage.get(job.id) == job
 
-    async def test_retry_never_breaks_unique_keys(self, storage: Storage) -> None:
+    async def test_retry_never_breaks_unique_keys(self, storage: StorageEngine) -> None:
         """Retrying a job whose unique key is now held by another active job would leave two
         active jobs with one key; it is refused with InvalidTransition and changes nothing."""
         old = await self.make_job_in(storage, JobStatus.CANCELLED, unique_key="k")

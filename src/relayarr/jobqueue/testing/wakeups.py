@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 
 from relayarr.jobqueue.clock import FakeClock
-from relayarr.jobqueue.storage import ChangeWatch, Storage
+from relayarr.jobqueue.storage import ChangeWatch, StorageEngine
 from relayarr.jobqueue.testing.base import ContractBase
 
 HANG_GUARD = 60.0  # seconds; never reached by an engine that keeps the contract
@@ -56,7 +56,7 @@ async def asleep(watch: ChangeWatch) -> asyncio.Task[None]:
 class WakeupContract(ContractBase):
     """watch_changes() and ChangeWatch.wait()."""
 
-    async def test_a_wait_returns_within_its_bound(self, storage: Storage) -> None:
+    async def test_a_wait_returns_within_its_bound(self, storage: StorageEngine) -> None:
         watch = storage.watch_changes()
         await asyncio.wait_for(watch.wait(0.05), HANG_GUARD)
         await asyncio.wait_for(watch.wait(0.05), HANG_GUARD)
@@ -64,7 +64,7 @@ class WakeupContract(ContractBase):
         await asyncio.wait_for(watch.wait(0.05), HANG_GUARD)
 
     async def test_an_add_through_another_handle_ends_a_sleeping_wait(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         other = await self.another_handle(clock)
         watch = storage.watch_changes()
@@ -74,7 +74,7 @@ class WakeupContract(ContractBase):
         await asyncio.wait_for(waiting, HANG_GUARD)
 
     async def test_a_change_while_nobody_waits_ends_the_next_wait(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         other = await self.another_handle(clock)
         watch = storage.watch_changes()
@@ -84,7 +84,7 @@ class WakeupContract(ContractBase):
         await asyncio.wait_for(watch.wait(FOREVER), HANG_GUARD)
 
     async def test_a_change_that_woke_one_watch_still_wakes_another(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         """An event follower and a dispatcher share a handle: the follower's wake-up must
         not use up the dispatcher's, which was busy claiming when the change came."""
@@ -98,7 +98,7 @@ class WakeupContract(ContractBase):
         await asyncio.wait_for(dispatcher.wait(FOREVER), HANG_GUARD)
 
     async def test_a_wait_cancelled_at_any_moment_never_sleeps_through_the_next_change(
-        self, storage: Storage, clock: FakeClock
+        self, storage: StorageEngine, clock: FakeClock
     ) -> None:
         """A dispatcher woken in-process cancels its wait wherever it happens to be (setting
         up, arming, sleeping); whatever state that leaves, the next change must end the
