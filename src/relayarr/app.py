@@ -183,7 +183,13 @@ def build_queue(
         share_events=share_events and storage.capabilities.cross_process_events,
     )
     services = services or Services()
-    pipeline.register(queue, services.library, services.players, services.metadata)
+    pipeline.register(
+        queue,
+        services.library,
+        services.players,
+        services.metadata,
+        history_days=options.history_days,
+    )
     for setup in setups:
         name = f"{getattr(setup, '__module__', '?')}:{getattr(setup, '__qualname__', setup)}"
         try:

@@ -98,6 +98,12 @@ class QueueSettings(BaseModel):
     stop_timeout: float = Field(
         default=30.0, ge=0, description="seconds a stopping worker lets running jobs finish"
     )
+    history_days: float = Field(
+        default=0.0,
+        ge=0,
+        description="delete finished jobs older than this many days, once a day (0: keep them all)",
+        examples=[90],
+    )
 
 
 class ServerSettings(BaseModel):

@@ -17,7 +17,7 @@ from relayarr.config import Settings
 from relayarr.jobqueue import StorageEngine
 from relayarr.library.db.engine import shown
 from relayarr.library.db.migrate import migrate as migrate_library
-from relayarr.pipeline import schedule_reconcile
+from relayarr.pipeline import schedule_reconcile, schedule_retention
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +101,7 @@ async def _run_worker(settings: Settings, setups: list[HandlerSetup], concurrenc
         await queue.start(concurrency=concurrency)
         if services.library is not None:
             await schedule_reconcile(queue, services.library)
+        await schedule_retention(queue, settings.queue.history_days)
         # What start-up built lives as long as the process: keep it out of the collector's
         # sight, so full collections walk only what jobs made (as `relayarr serve` does).
         gc.freeze()

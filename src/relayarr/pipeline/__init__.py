@@ -8,6 +8,7 @@ parent of the next (see :mod:`relayarr.pipeline.jobs` for the payloads)::
           │                        └──────► notify-players   (no [metadata])
           └──► notify-players   (deletes)
     reconcile ─► scan-* | notify-players   (what changed on disk since the last scans)
+    prune-history ─► prune-history   (daily, when [queue] history_days is set)
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from relayarr.pipeline.jobs import (
 from relayarr.pipeline.notify import handle_notify_players
 from relayarr.pipeline.publish import handle_publish
 from relayarr.pipeline.reconcile import handle_reconcile, reconcile_now, schedule_reconcile
+from relayarr.pipeline.retention import PRUNE_HISTORY, handle_prune_history, schedule_retention
 from relayarr.pipeline.scan import handle_scan
 from relayarr.pipeline.webhook import handle_webhook
 from relayarr.players.roster import Roster
@@ -49,8 +51,11 @@ def register(
     library: Library | None = None,
     players: Roster | None = None,
     metadata: Metadata | None = None,
+    *,
+    history_days: float = 0.0,
 ) -> PipelineContext:
-    """Register the pipeline's handlers on ``queue`` (called by the composition root)."""
+    """Register the pipeline's handlers on ``queue`` (called by the composition root);
+    ``history_days`` is how long the daily prune keeps finished jobs (0: all of them)."""
     ctx = PipelineContext(queue=queue, library=library, players=players, metadata=metadata)
 
     def bind(
@@ -63,6 +68,8 @@ def register(
     queue.register(SCAN_SERIES, bind(handle_scan), timeout=SCAN_TIMEOUT)
     queue.register(RECONCILE, bind(handle_reconcile), max_attempts=3)
     queue.register(NOTIFY_PLAYERS, bind(handle_notify_players), max_attempts=3)
+    # Registered even when off: a prune scheduled under an earlier configuration must end.
+    queue.register(PRUNE_HISTORY, partial(handle_prune_history, queue, history_days))
     queue.register(
         ENRICH, bind(handle_enrich), max_attempts=ENRICH_ATTEMPTS, timeout=METADATA_TIMEOUT
     )
@@ -75,6 +82,7 @@ def register(
 __all__ = [
     "ENRICH",
     "NOTIFY_PLAYERS",
+    "PRUNE_HISTORY",
     "PUBLISH",
     "RECONCILE",
     "SCAN_MOVIE",
@@ -86,4 +94,5 @@ __all__ = [
     "reconcile_now",
     "register",
     "schedule_reconcile",
+    "schedule_retention",
 ]

@@ -26,7 +26,7 @@ from relayarr.app import HandlerSetup, Services, build_queue, open_queue_storage
 from relayarr.config import Settings
 from relayarr.errors import AppError
 from relayarr.jobqueue import StorageEngine
-from relayarr.pipeline import schedule_reconcile
+from relayarr.pipeline import schedule_reconcile, schedule_retention
 from relayarr.web.app import create_app
 
 logger = logging.getLogger(__name__)
@@ -150,6 +150,7 @@ async def _serve(
             await queue.start(concurrency=options.concurrency)
             if services.library is not None:
                 await schedule_reconcile(queue, services.library)
+            await schedule_retention(queue, settings.queue.history_days)
         logger.info(
             "serving",
             extra={
