@@ -158,6 +158,23 @@ def history_params(done: tuple[Any, ...]) -> tuple[Any, ...]:
     return done[:LEASE_EXPIRES_AT] + done[LEASE_TOKEN + 1 :]
 
 
+def restore_params(row: Sequence[Any], run_at: float) -> tuple[Any, ...]:
+    """The ``restore`` query's parameters for a history ``row`` going back to pending,
+    due at ``run_at``: what a retried job keeps of itself (attempts start again)."""
+    return (
+        row[ID],
+        row[TYPE],
+        row[PAYLOAD],
+        row[PRIORITY],
+        row[MAX_ATTEMPTS],
+        run_at,
+        row[CREATED_AT],
+        row[LAST_ERROR],
+        row[UNIQUE_KEY],
+        row[PARENT_ID],
+    )
+
+
 def row_to_event(row: Sequence[Any]) -> Event:
     """An event-log row (id, at, kind, job_id, job_type, data), as both SQL engines store
     it, to an Event."""

@@ -59,20 +59,16 @@ from relayarr.jobqueue.storage.pruning import Cut, prune_history
 from relayarr.jobqueue.storage.rules import check_breaker_name, check_importable
 from relayarr.jobqueue.storage.sql import (
     ATTEMPTS,
-    CREATED_AT,
     ID,
     LAST_ERROR,
     LEASE_OWNER,
     MAX_ATTEMPTS,
-    PARENT_ID,
-    PAYLOAD,
-    PRIORITY,
     RESCUES,
     STATUS,
-    TYPE,
     UNIQUE_KEY,
     breaker_params,
     load_queries,
+    restore_params,
     row_to_breaker,
     row_to_job,
 )
@@ -314,19 +310,7 @@ class PostgresStorage:
                     raise InvalidTransition(f"job {job_id} is still active")
                 raise InvalidTransition(f"job {job_id} completed; only failed or cancelled jobs")
             unique_key = row[UNIQUE_KEY]
-            restored = await conn.fetchrow(
-                Q["restore"],
-                row[ID],
-                row[TYPE],
-                row[PAYLOAD],
-                row[PRIORITY],
-                row[MAX_ATTEMPTS],
-                now,
-                row[CREATED_AT],
-                row[LAST_ERROR],
-                unique_key,
-                row[PARENT_ID],
-            )
+            restored = await conn.fetchrow(Q["restore"], *restore_params(row, now))
             if restored is None:
                 holder = await conn.fetchrow(Q["find_unique"], unique_key)
                 holder_id = holder[0] if holder is not None else "another job"

@@ -40,23 +40,20 @@ from relayarr.jobqueue.storage.answers import FINISHED_WINDOW, page_of, queue_st
 from relayarr.jobqueue.storage.rules import check_breaker_name
 from relayarr.jobqueue.storage.sql import (
     ATTEMPTS,
-    CREATED_AT,
     ID,
     LAST_ERROR,
     LEASE_OWNER,
     MAX_ATTEMPTS,
-    PARENT_ID,
-    PAYLOAD,
     PRIORITY,
     RESCUES,
     RUN_AT,
     STATUS,
-    TYPE,
     UNIQUE_KEY,
     breaker_params,
     history_params,
     history_row,
     load_queries,
+    restore_params,
     row_to_breaker,
     row_to_event,
     row_to_job,
@@ -185,21 +182,7 @@ def retry(conn: sqlite3.Connection, job_id: JobId, now: float) -> Job:
         if holder is not None:
             raise InvalidTransition(f"job {holder[0]} already holds unique key {unique_key!r}")
     conn.execute(Q["delete_history"], (job_id,))
-    conn.execute(
-        Q["restore"],
-        (
-            row[ID],
-            row[TYPE],
-            row[PAYLOAD],
-            row[PRIORITY],
-            row[MAX_ATTEMPTS],
-            now,
-            row[CREATED_AT],
-            row[LAST_ERROR],
-            unique_key,
-            row[PARENT_ID],
-        ),
-    )
+    conn.execute(Q["restore"], restore_params(row, now))
     conn.execute(Q["count_requeue"])
     return row_to_job(conn.execute(Q["get_active"], (job_id,)).fetchone())
 
